@@ -1,0 +1,54 @@
+/**
+ * The authorization request (authorization code flow, PKCE S256, `state`, `nonce`).
+ *
+ * @module
+ */
+import * as oauth from 'oauth4webapi'
+import type { ProviderContext } from './provider.js'
+
+/** What the callback needs to finish the login; kept sealed in the transaction cookie. */
+export interface Transaction {
+  state: string
+  nonce: string
+  codeVerifier: string
+  returnTo: string
+  /** `max_age` requested, to check `auth_time`. */
+  maxAge?: number
+}
+
+/**
+ * Build the authorization URL and the transaction to remember.
+ *
+ * @param context the provider
+ * @param returnTo safe same-origin path to land on after login
+ * @param extra extra authorization parameters for this login (`prompt`, `login_hint`, …)
+ * @see https://openid.net/specs/openid-connect-core-1_0.html#AuthRequest
+ * @see https://www.rfc-editor.org/rfc/rfc7636 (PKCE)
+ */
+export async function buildAuthorizationUrl(
+  context: ProviderContext,
+  returnTo: string,
+  extra: Record<string, string> = {},
+): Promise<{ url: URL; transaction: Transaction }> {
+  const as = await context.metadata()
+  if (!as.authorization_endpoint) throw new TypeError('the provider has no authorization_endpoint')
+  const { config } = context
+  const codeVerifier = oauth.generateRandomCodeVerifier()
+  const state = oauth.generateRandomState()
+  const nonce = oauth.generateRandomNonce()
+  const url = new URL(as.authorization_endpoint)
+  const params = { ...config.authorizationParams, ...extra }
+  for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value)
+  url.searchParams.set('client_id', config.client.id)
+  url.searchParams.set('redirect_uri', config.redirectUri.href)
+  url.searchParams.set('response_type', 'code')
+  if (!url.searchParams.has('scope')) url.searchParams.set('scope', config.scope)
+  url.searchParams.set('state', state)
+  url.searchParams.set('nonce', nonce)
+  url.searchParams.set('code_challenge', await oauth.calculatePKCECodeChallenge(codeVerifier))
+  url.searchParams.set('code_challenge_method', 'S256')
+  const transaction: Transaction = { state, nonce, codeVerifier, returnTo }
+  const maxAge = Number(params.max_age)
+  if (params.max_age !== undefined && Number.isInteger(maxAge) && maxAge >= 0) transaction.maxAge = maxAge
+  return { url, transaction }
+}
