@@ -1,12 +1,20 @@
+import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
 
+const src = (path: string) => fileURLToPath(new URL(`./src/${path}`, import.meta.url))
+
 export default defineConfig({
+  resolve: {
+    // Tests and examples run against the sources; test/package/ checks the built package.
+    alias: [
+      { find: /^oidc-session\/express$/, replacement: src('adapters/express/index.ts') },
+      { find: /^oidc-session$/, replacement: src('index.ts') },
+    ],
+  },
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    // Unmatched network calls are errors in msw-based files; real-provider tests use loopback only.
     pool: 'forks',
-    reporters: ['default'],
   },
 })

@@ -1,0 +1,77 @@
+/**
+ * The Express example: the examples contract of oidc-session (see the README beside this file).
+ */
+import express, { type Express } from 'express'
+import { createOidcSession, type OidcSession, type SessionStore } from 'oidc-session'
+import { oidcRouter, protect, sendResponse, fromNodeRequest } from 'oidc-session/express'
+
+/** The environment the example reads (all names from the examples contract). */
+export interface ExampleEnv {
+  OIDC_ISSUER?: string
+  OIDC_CLIENT_ID?: string
+  OIDC_CLIENT_SECRET?: string
+  APP_URL?: string
+  PORT?: string
+  SESSION_SECRET?: string
+  SESSION_STORE?: string
+  REDIS_URL?: string
+}
+
+function required(env: ExampleEnv, name: keyof ExampleEnv): string {
+  const value = env[name]
+  if (!value) throw new Error(`${name} is required`)
+  return value
+}
+
+/** Build the example's `OidcSession` from the environment. */
+export function createAuth(env: ExampleEnv, store?: SessionStore): OidcSession {
+  const appUrl = required(env, 'APP_URL').replace(/\/+$/, '')
+  const storeKind = env.SESSION_STORE ?? 'cookie'
+  if (storeKind !== 'cookie' && storeKind !== 'redis') throw new Error('SESSION_STORE must be "cookie" or "redis"')
+  if (storeKind === 'redis' && !store) throw new Error('SESSION_STORE=redis is not available yet in this version')
+  return createOidcSession({
+    issuer: required(env, 'OIDC_ISSUER'),
+    client: {
+      id: required(env, 'OIDC_CLIENT_ID'),
+      ...(env.OIDC_CLIENT_SECRET ? { secret: env.OIDC_CLIENT_SECRET } : {}),
+    },
+    redirectUri: `${appUrl}/callback`,
+    postLogoutRedirectUri: `${appUrl}/`,
+    secrets: required(env, 'SESSION_SECRET').split(','),
+    ...(store ? { store } : {}),
+  })
+}
+
+const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
+
+/** The Express app serving the contract's routes. */
+export function createApp(env: ExampleEnv, auth: OidcSession = createAuth(env)): Express {
+  const app = express()
+  app.disable('x-powered-by')
+  app.use(oidcRouter(auth))
+
+  app.get('/', protect(auth), (req, res) => {
+    const session = req.oidc!.session!
+    res.type('html').send(`<!doctype html><meta charset="utf-8"><title>oidc-session example</title>
+<h1>Signed in as ${escape(session.sub)}</h1>
+<p>Access token expires at ${session.tokens.expiresAt ? new Date(session.tokens.expiresAt * 1000).toISOString() : 'an unknown time'}.</p>
+<p><a href="/api/me">/api/me</a> · <a href="/api/userinfo">/api/userinfo</a></p>
+<form method="post" action="/logout"><button>Log out</button></form>`)
+  })
+
+  app.get('/api/me', protect(auth), (req, res) => {
+    const session = req.oidc!.session!
+    res.set('cache-control', 'no-store').json({ sub: session.sub, sid: session.sid ?? null, expiresAt: session.tokens.expiresAt ?? null })
+  })
+
+  app.get('/api/userinfo', (req, res, next) => {
+    auth.userinfo(fromNodeRequest(req)).then(
+      ({ claims, headers }) => {
+        res.set('set-cookie', headers.getSetCookie()).set('cache-control', 'no-store').json(claims)
+      },
+      (error: unknown) => sendResponse(res, auth.errorResponse(fromNodeRequest(req), error)).catch(next),
+    )
+  })
+
+  return app
+}
