@@ -8,7 +8,9 @@ import { fileURLToPath } from 'node:url'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const name = process.argv[2]
-const available = readdirSync(join(root, 'examples'), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name)
+const available = readdirSync(join(root, 'examples'), { withFileTypes: true })
+  .filter((d) => d.isDirectory())
+  .map((d) => d.name)
 if (!name || !available.includes(name)) {
   console.error(`usage: npm run example -- <${available.join('|')}>`)
   process.exit(2)
@@ -18,6 +20,10 @@ if (!existsSync(join(root, 'dist', 'index.js'))) {
   const built = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' })
   if (built.status !== 0) process.exit(built.status ?? 1)
 }
-const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'examples', name, 'server.ts')], { cwd: root, stdio: 'inherit', env: process.env })
+const child = spawn(
+  process.execPath,
+  ['--import', 'tsx', join(root, 'examples', name, 'server.ts')],
+  { cwd: root, stdio: 'inherit', env: process.env },
+)
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal))
 child.on('exit', (code) => process.exit(code ?? 0))

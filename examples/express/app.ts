@@ -27,8 +27,10 @@ function required(env: ExampleEnv, name: keyof ExampleEnv): string {
 export function createAuth(env: ExampleEnv, store?: SessionStore): OidcSession {
   const appUrl = required(env, 'APP_URL').replace(/\/+$/, '')
   const storeKind = env.SESSION_STORE ?? 'cookie'
-  if (storeKind !== 'cookie' && storeKind !== 'redis') throw new Error('SESSION_STORE must be "cookie" or "redis"')
-  if (storeKind === 'redis' && !store) throw new Error('SESSION_STORE=redis is not available yet in this version')
+  if (storeKind !== 'cookie' && storeKind !== 'redis')
+    throw new Error('SESSION_STORE must be "cookie" or "redis"')
+  if (storeKind === 'redis' && !store)
+    throw new Error('SESSION_STORE=redis is not available yet in this version')
   return createOidcSession({
     issuer: required(env, 'OIDC_ISSUER'),
     client: {
@@ -61,7 +63,13 @@ export function createApp(env: ExampleEnv, auth: OidcSession = createAuth(env)):
 
   app.get('/api/me', protect(auth), (req, res) => {
     const session = req.oidc!.session!
-    res.set('cache-control', 'no-store').json({ sub: session.sub, sid: session.sid ?? null, expiresAt: session.tokens.expiresAt ?? null })
+    res
+      .set('cache-control', 'no-store')
+      .json({
+        sub: session.sub,
+        sid: session.sid ?? null,
+        expiresAt: session.tokens.expiresAt ?? null,
+      })
   })
 
   app.get('/api/userinfo', (req, res, next) => {
@@ -69,7 +77,8 @@ export function createApp(env: ExampleEnv, auth: OidcSession = createAuth(env)):
       ({ claims, headers }) => {
         res.set('set-cookie', headers.getSetCookie()).set('cache-control', 'no-store').json(claims)
       },
-      (error: unknown) => sendResponse(res, auth.errorResponse(fromNodeRequest(req), error)).catch(next),
+      (error: unknown) =>
+        sendResponse(res, auth.errorResponse(fromNodeRequest(req), error)).catch(next),
     )
   })
 
