@@ -11,7 +11,8 @@ import type { ResultCache } from './refresh/result-cache.js'
 import { isLoopbackHost } from './request/url.js'
 
 /** How the client authenticates at the token, revocation and introspection endpoints. */
-export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none'
+export type ClientAuthMethod =
+  'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none'
 
 /** The relying party's registration at the provider. */
 export interface ClientConfig {
@@ -106,7 +107,10 @@ export interface ResolvedConfig {
   scope: string
   authorizationParams: Record<string, string>
   secrets: readonly string[]
-  cookies: Required<Omit<CookieConfig, 'domain'>> & { domain: string | undefined; prefix: '' | '__Host-' | '__Secure-' }
+  cookies: Required<Omit<CookieConfig, 'domain'>> & {
+    domain: string | undefined
+    prefix: '' | '__Host-' | '__Secure-'
+  }
   absoluteDuration: number
   leewaySeconds: number
   timeoutMs: number
@@ -142,7 +146,12 @@ function toUrl(value: unknown, name: string): URL {
 
 function positive(value: unknown, name: string, fallback: number, allowZero = false): number {
   if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
+  if (
+    typeof value !== 'number' ||
+    !Number.isFinite(value) ||
+    value < 0 ||
+    (!allowZero && value === 0)
+  ) {
     throw invalidArg(`"${name}" must be a ${allowZero ? 'non-negative' : 'positive'} finite number`)
   }
   return value
@@ -156,11 +165,16 @@ function positive(value: unknown, name: string, fallback: number, allowZero = fa
 export function validateSecrets(value: unknown, name = 'secrets'): readonly string[] {
   const list = typeof value === 'string' ? [value] : value
   if (!Array.isArray(list) || list.length === 0) {
-    throw invalidArg(`"${name}" must be a string or a non-empty array of strings`, 'ERR_INVALID_ARG_TYPE')
+    throw invalidArg(
+      `"${name}" must be a string or a non-empty array of strings`,
+      'ERR_INVALID_ARG_TYPE',
+    )
   }
   for (const secret of list) {
-    if (typeof secret !== 'string') throw invalidArg(`"${name}" must contain strings only`, 'ERR_INVALID_ARG_TYPE')
-    if (secret.length < 32) throw invalidArg(`every entry of "${name}" must be at least 32 characters long`)
+    if (typeof secret !== 'string')
+      throw invalidArg(`"${name}" must contain strings only`, 'ERR_INVALID_ARG_TYPE')
+    if (secret.length < 32)
+      throw invalidArg(`every entry of "${name}" must be at least 32 characters long`)
   }
   return Object.freeze([...(list as string[])])
 }
@@ -175,27 +189,37 @@ const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 export function resolveConfig(input: OidcSessionConfig): ResolvedConfig {
   if (!isObject(input)) throw invalidArg('options must be an object', 'ERR_INVALID_ARG_TYPE')
   const issuer = toUrl(input.issuer, 'issuer')
-  if (!isObject(input.client)) throw invalidArg('"client" must be an object', 'ERR_INVALID_ARG_TYPE')
+  if (!isObject(input.client))
+    throw invalidArg('"client" must be an object', 'ERR_INVALID_ARG_TYPE')
   const client = input.client
-  if (typeof client.id !== 'string' || client.id === '') throw invalidArg('"client.id" must be a non-empty string')
+  if (typeof client.id !== 'string' || client.id === '')
+    throw invalidArg('"client.id" must be a non-empty string')
   if (client.secret !== undefined && (typeof client.secret !== 'string' || client.secret === '')) {
     throw invalidArg('"client.secret" must be a non-empty string')
   }
   const authMethod: ClientAuthMethod =
     client.authMethod ??
-    (client.secret !== undefined ? 'client_secret_basic' : client.privateKey !== undefined ? 'private_key_jwt' : 'none')
+    (client.secret !== undefined
+      ? 'client_secret_basic'
+      : client.privateKey !== undefined
+        ? 'private_key_jwt'
+        : 'none')
   switch (authMethod) {
     case 'client_secret_basic':
     case 'client_secret_post':
-      if (client.secret === undefined) throw invalidArg(`"client.secret" is required for ${authMethod}`)
+      if (client.secret === undefined)
+        throw invalidArg(`"client.secret" is required for ${authMethod}`)
       break
     case 'private_key_jwt':
-      if (client.privateKey === undefined) throw invalidArg('"client.privateKey" is required for private_key_jwt')
+      if (client.privateKey === undefined)
+        throw invalidArg('"client.privateKey" is required for private_key_jwt')
       break
     case 'none':
       break
     default:
-      throw invalidArg('"client.authMethod" must be client_secret_basic, client_secret_post, private_key_jwt or none')
+      throw invalidArg(
+        '"client.authMethod" must be client_secret_basic, client_secret_post, private_key_jwt or none',
+      )
   }
 
   const redirectUri = toUrl(input.redirectUri, 'redirectUri')
@@ -210,10 +234,22 @@ export function resolveConfig(input: OidcSessionConfig): ResolvedConfig {
     throw invalidArg('"scope" must be a space-separated string containing "openid"')
   }
   const authorizationParams = input.authorizationParams ?? {}
-  if (!isObject(authorizationParams)) throw invalidArg('"authorizationParams" must be an object', 'ERR_INVALID_ARG_TYPE')
+  if (!isObject(authorizationParams))
+    throw invalidArg('"authorizationParams" must be an object', 'ERR_INVALID_ARG_TYPE')
   for (const [key, value] of Object.entries(authorizationParams)) {
-    if (typeof value !== 'string') throw invalidArg(`"authorizationParams.${key}" must be a string`, 'ERR_INVALID_ARG_TYPE')
-    if (['state', 'nonce', 'code_challenge', 'code_challenge_method', 'redirect_uri', 'client_id', 'response_type'].includes(key)) {
+    if (typeof value !== 'string')
+      throw invalidArg(`"authorizationParams.${key}" must be a string`, 'ERR_INVALID_ARG_TYPE')
+    if (
+      [
+        'state',
+        'nonce',
+        'code_challenge',
+        'code_challenge_method',
+        'redirect_uri',
+        'client_id',
+        'response_type',
+      ].includes(key)
+    ) {
       throw invalidArg(`"authorizationParams.${key}" is managed by oidc-session and cannot be set`)
     }
   }
@@ -221,38 +257,52 @@ export function resolveConfig(input: OidcSessionConfig): ResolvedConfig {
   const secrets = validateSecrets(input.secrets)
 
   const cookies: CookieConfig = input.cookies ?? {}
-  if (typeof cookies !== 'object' || cookies === null) throw invalidArg('"cookies" must be an object', 'ERR_INVALID_ARG_TYPE')
+  if (typeof cookies !== 'object' || cookies === null)
+    throw invalidArg('"cookies" must be an object', 'ERR_INVALID_ARG_TYPE')
   const insecureLoopback = redirectUri.protocol === 'http:' && isLoopbackHost(redirectUri.hostname)
   if (redirectUri.protocol === 'http:' && !insecureLoopback && cookies.secure !== false) {
-    throw invalidArg('"redirectUri" is plain HTTP on a non-loopback host: use https, or set "cookies.secure: false" knowingly')
+    throw invalidArg(
+      '"redirectUri" is plain HTTP on a non-loopback host: use https, or set "cookies.secure: false" knowingly',
+    )
   }
   const secure = cookies.secure ?? !insecureLoopback
   const name = cookies.name ?? 'oidc_session'
   if (typeof name !== 'string' || !COOKIE_NAME.test(name) || name.startsWith('__')) {
-    throw invalidArg('"cookies.name" must be a cookie token without a __Host-/__Secure- prefix (added automatically)')
+    throw invalidArg(
+      '"cookies.name" must be a cookie token without a __Host-/__Secure- prefix (added automatically)',
+    )
   }
   const sameSite = cookies.sameSite ?? 'lax'
-  if (!['lax', 'strict', 'none'].includes(sameSite)) throw invalidArg('"cookies.sameSite" must be lax, strict or none')
-  if (sameSite === 'none' && !secure) throw invalidArg('"cookies.sameSite: none" requires secure cookies')
+  if (!['lax', 'strict', 'none'].includes(sameSite))
+    throw invalidArg('"cookies.sameSite" must be lax, strict or none')
+  if (sameSite === 'none' && !secure)
+    throw invalidArg('"cookies.sameSite: none" requires secure cookies')
   const path = cookies.path ?? '/'
-  if (typeof path !== 'string' || !path.startsWith('/')) throw invalidArg('"cookies.path" must start with "/"')
+  if (typeof path !== 'string' || !path.startsWith('/'))
+    throw invalidArg('"cookies.path" must start with "/"')
   const domain = cookies.domain
-  if (domain !== undefined && (typeof domain !== 'string' || domain === '')) throw invalidArg('"cookies.domain" must be a non-empty string')
+  if (domain !== undefined && (typeof domain !== 'string' || domain === ''))
+    throw invalidArg('"cookies.domain" must be a non-empty string')
   const prefix = !secure ? '' : domain === undefined && path === '/' ? '__Host-' : '__Secure-'
 
   const http: NonNullable<OidcSessionConfig['http']> = input.http ?? {}
-  const allowInsecureRequests = http.allowInsecureRequests ?? (issuer.protocol === 'http:' && isLoopbackHost(issuer.hostname))
+  const allowInsecureRequests =
+    http.allowInsecureRequests ?? (issuer.protocol === 'http:' && isLoopbackHost(issuer.hostname))
   if (issuer.protocol === 'http:' && !allowInsecureRequests) {
-    throw invalidArg('"issuer" is plain HTTP: only loopback issuers are allowed by default (see "http.allowInsecureRequests")')
+    throw invalidArg(
+      '"issuer" is plain HTTP: only loopback issuers are allowed by default (see "http.allowInsecureRequests")',
+    )
   }
-  if (http.fetch !== undefined && typeof http.fetch !== 'function') throw invalidArg('"http.fetch" must be a function', 'ERR_INVALID_ARG_TYPE')
+  if (http.fetch !== undefined && typeof http.fetch !== 'function')
+    throw invalidArg('"http.fetch" must be a function', 'ERR_INVALID_ARG_TYPE')
 
   const loginPath = input.loginPath ?? '/login'
   if (typeof loginPath !== 'string' || !loginPath.startsWith('/') || loginPath.startsWith('//')) {
     throw invalidArg('"loginPath" must be an absolute path')
   }
   const now = input.now ?? Date.now
-  if (typeof now !== 'function') throw invalidArg('"now" must be a function', 'ERR_INVALID_ARG_TYPE')
+  if (typeof now !== 'function')
+    throw invalidArg('"now" must be a function', 'ERR_INVALID_ARG_TYPE')
 
   return {
     issuer,
@@ -264,7 +314,11 @@ export function resolveConfig(input: OidcSessionConfig): ResolvedConfig {
     authorizationParams: { ...authorizationParams },
     secrets,
     cookies: { name, secure, sameSite, path, domain, prefix },
-    absoluteDuration: positive(input.session?.absoluteDuration, 'session.absoluteDuration', 7 * 24 * 3600),
+    absoluteDuration: positive(
+      input.session?.absoluteDuration,
+      'session.absoluteDuration',
+      7 * 24 * 3600,
+    ),
     leewaySeconds: positive(input.refresh?.leewaySeconds, 'refresh.leewaySeconds', 60, true),
     timeoutMs: positive(http.timeoutMs, 'http.timeoutMs', 10_000),
     allowInsecureRequests,

@@ -86,7 +86,11 @@ export type CallbackErrorCode = Extract<
 export class CallbackError extends OidcSessionError {
   /** OAuth `error` parameter when the provider answered one (`access_denied`…). */
   readonly error: string | undefined
-  constructor(code: CallbackErrorCode, message: string, options?: { cause?: unknown; error?: string }) {
+  constructor(
+    code: CallbackErrorCode,
+    message: string,
+    options?: { cause?: unknown; error?: string },
+  ) {
     super(code, message, options)
     this.error = options?.error
   }

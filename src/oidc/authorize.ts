@@ -49,6 +49,7 @@ export async function buildAuthorizationUrl(
   url.searchParams.set('code_challenge_method', 'S256')
   const transaction: Transaction = { state, nonce, codeVerifier, returnTo }
   const maxAge = Number(params.max_age)
-  if (params.max_age !== undefined && Number.isInteger(maxAge) && maxAge >= 0) transaction.maxAge = maxAge
+  if (params.max_age !== undefined && Number.isInteger(maxAge) && maxAge >= 0)
+    transaction.maxAge = maxAge
   return { url, transaction }
 }

@@ -29,12 +29,20 @@ export async function exchangeCode(
     callbackParams = oauth.validateAuthResponse(as, context.client, params, transaction.state)
   } catch (error) {
     if (error instanceof oauth.AuthorizationResponseError) {
-      throw new CallbackError('ERR_CALLBACK_PROVIDER_ERROR', `the provider answered "${error.error}"`, {
-        cause: error,
-        error: error.error,
-      })
+      throw new CallbackError(
+        'ERR_CALLBACK_PROVIDER_ERROR',
+        `the provider answered "${error.error}"`,
+        {
+          cause: error,
+          error: error.error,
+        },
+      )
     }
-    throw new CallbackError('ERR_CALLBACK_STATE_MISMATCH', 'the authorization response does not match the login transaction', { cause: error })
+    throw new CallbackError(
+      'ERR_CALLBACK_STATE_MISMATCH',
+      'the authorization response does not match the login transaction',
+      { cause: error },
+    )
   }
   try {
     const response = await oauth.authorizationCodeGrantRequest(
@@ -52,7 +60,8 @@ export async function exchangeCode(
       ...(transaction.maxAge !== undefined ? { maxAge: transaction.maxAge } : {}),
     })
     const claims = oauth.getValidatedIdTokenClaims(result)
-    if (!claims) throw new CallbackError('ERR_CALLBACK_INVALID', 'the token response carries no id_token')
+    if (!claims)
+      throw new CallbackError('ERR_CALLBACK_INVALID', 'the token response carries no id_token')
     return { response: result, claims }
   } catch (error) {
     if (error instanceof OidcSessionError) throw error

@@ -16,7 +16,12 @@ import { providerFailure, type ProviderContext } from './provider.js'
  */
 export async function buildEndSessionUrl(
   context: ProviderContext,
-  options: { idTokenHint?: string; logoutHint?: string; postLogoutRedirectUri: string; state?: string },
+  options: {
+    idTokenHint?: string
+    logoutHint?: string
+    postLogoutRedirectUri: string
+    state?: string
+  },
 ): Promise<URL | undefined> {
   const as = await context.metadata()
   if (!as.end_session_endpoint) return undefined

@@ -21,7 +21,9 @@ export interface ProviderContext {
   readonly client: oauth.Client
   readonly clientAuth: oauth.ClientAuth
   /** Options for every `oauth4webapi` request: timeout signal, custom fetch, insecure loopback. */
-  http<T extends object = object>(extra?: T): T & oauth.HttpRequestOptions<'GET' | 'POST', URLSearchParams | undefined>
+  http<T extends object = object>(
+    extra?: T,
+  ): T & oauth.HttpRequestOptions<'GET' | 'POST', URLSearchParams | undefined>
   readonly config: ResolvedConfig
 }
 
@@ -34,7 +36,8 @@ export function createProviderContext(config: ResolvedConfig): ProviderContext {
     client_id: config.client.id,
     [oauth.clockTolerance]: config.clockToleranceSeconds,
   }
-  if (config.client.idTokenSignedResponseAlg) client.id_token_signed_response_alg = config.client.idTokenSignedResponseAlg
+  if (config.client.idTokenSignedResponseAlg)
+    client.id_token_signed_response_alg = config.client.idTokenSignedResponseAlg
   const clientAuth = createClientAuth(config)
 
   const http = <T extends object>(extra?: T) => {
@@ -59,10 +62,16 @@ export function createProviderContext(config: ResolvedConfig): ProviderContext {
       at: now,
       value: (async () => {
         try {
-          const response = await oauth.discoveryRequest(config.issuer, { ...http(), algorithm: 'oidc' })
+          const response = await oauth.discoveryRequest(config.issuer, {
+            ...http(),
+            algorithm: 'oidc',
+          })
           return await oauth.processDiscoveryResponse(config.issuer, response)
         } catch (error) {
-          throw new DiscoveryError(`discovery of the provider's metadata failed: ${describe(error)}`, { cause: error })
+          throw new DiscoveryError(
+            `discovery of the provider's metadata failed: ${describe(error)}`,
+            { cause: error },
+          )
         }
       })(),
     }
@@ -92,7 +101,9 @@ function createClientAuth(config: ResolvedConfig): oauth.ClientAuth {
       return oauth.ClientSecretPost(client.secret as string)
     case 'private_key_jwt': {
       const key = client.privateKey as CryptoKey | { key: CryptoKey; kid?: string }
-      return oauth.PrivateKeyJwt('key' in key && !(key instanceof CryptoKey) ? key : { key: key as CryptoKey })
+      return oauth.PrivateKeyJwt(
+        'key' in key && !(key instanceof CryptoKey) ? key : { key: key as CryptoKey },
+      )
     }
     case 'none':
       return oauth.None()
@@ -132,7 +143,10 @@ export function providerFailure(error: unknown, what: string): OidcSessionError 
     code === oauth.RESPONSE_IS_NOT_JSON ||
     code === oauth.PARSE_ERROR ||
     (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) ||
-    (error instanceof TypeError && !(error as { code?: unknown }).code?.toString().startsWith('ERR_INVALID'))
+    (error instanceof TypeError &&
+      !(error as { code?: unknown }).code?.toString().startsWith('ERR_INVALID'))
   const message = `${what} failed: ${describe(error)}${status !== undefined && !(error instanceof oauth.ResponseBodyError) ? ` (HTTP ${status})` : ''}`
-  return transient ? new ProviderUnavailableError(message, { cause: error }) : new ProviderResponseError(message, { cause: error })
+  return transient
+    ? new ProviderUnavailableError(message, { cause: error })
+    : new ProviderResponseError(message, { cause: error })
 }

@@ -36,10 +36,16 @@ export async function refreshTokens(
       context.http(parameters ? { additionalParameters: parameters } : {}),
     )
     const result = await oauth.processRefreshTokenResponse(as, context.client, response)
-    return mergeTokens(tokens, tokenSetFromResponse(result, now), oauth.getValidatedIdTokenClaims(result))
+    return mergeTokens(
+      tokens,
+      tokenSetFromResponse(result, now),
+      oauth.getValidatedIdTokenClaims(result),
+    )
   } catch (error) {
     if (error instanceof oauth.ResponseBodyError && error.error === 'invalid_grant') {
-      throw new RefreshRejectedError('the provider rejected the refresh token (invalid_grant)', { cause: error })
+      throw new RefreshRejectedError('the provider rejected the refresh token (invalid_grant)', {
+        cause: error,
+      })
     }
     throw providerFailure(error, 'refresh')
   }

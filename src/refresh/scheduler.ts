@@ -32,9 +32,17 @@ export interface RefreshSchedulerOptions {
 const encoder = new TextEncoder()
 
 /** SHA-256 of the refresh token and every request parameter: the single-flight and cache key. */
-export async function refreshKey(refreshToken: string, parameters: Record<string, string> = {}): Promise<string> {
-  const canonical = JSON.stringify([refreshToken, Object.entries(parameters).sort(([a], [b]) => (a < b ? -1 : 1))])
-  return base64url.encode(new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(canonical))))
+export async function refreshKey(
+  refreshToken: string,
+  parameters: Record<string, string> = {},
+): Promise<string> {
+  const canonical = JSON.stringify([
+    refreshToken,
+    Object.entries(parameters).sort(([a], [b]) => (a < b ? -1 : 1)),
+  ])
+  return base64url.encode(
+    new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(canonical))),
+  )
 }
 
 /** Refreshes token sets, once per grant however many callers ask at once. */
@@ -55,7 +63,11 @@ export function createRefreshScheduler(options: RefreshSchedulerOptions): Refres
   // Transient failures: the same error is answered until the back-off ends.
   const failures = new Map<string, { until: number; attempts: number; error: OidcSessionError }>()
 
-  async function fromProvider(key: string, tokens: TokenSet, parameters?: Record<string, string>): Promise<RefreshOutcome> {
+  async function fromProvider(
+    key: string,
+    tokens: TokenSet,
+    parameters?: Record<string, string>,
+  ): Promise<RefreshOutcome> {
     const cached = await cache.get(key)
     if (cached) return { tokens: cached, source: 'cache' }
     const failed = failures.get(key)
@@ -69,7 +81,11 @@ export function createRefreshScheduler(options: RefreshSchedulerOptions): Refres
       if (error instanceof OidcSessionError && error.transient) {
         const attempts = (failed?.attempts ?? 0) + 1
         failures.delete(key)
-        failures.set(key, { until: now() + Math.min(30_000, 500 * 2 ** (attempts - 1)), attempts, error })
+        failures.set(key, {
+          until: now() + Math.min(30_000, 500 * 2 ** (attempts - 1)),
+          attempts,
+          error,
+        })
         if (failures.size > 10_000) failures.delete(failures.keys().next().value as string)
       }
       throw error

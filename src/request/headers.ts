@@ -21,13 +21,23 @@ export interface RequestLike {
 export type HeadersInput = RequestLike | Headers | HeaderRecord
 
 function isHeaders(value: unknown): value is Headers {
-  return typeof value === 'object' && value !== null && typeof (value as Headers).get === 'function' && typeof (value as Headers).has === 'function'
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as Headers).get === 'function' &&
+    typeof (value as Headers).has === 'function'
+  )
 }
 
 function headersOf(input: HeadersInput): Headers | HeaderRecord {
   if (isHeaders(input)) return input
   const maybe = (input as RequestLike).headers
-  if (maybe !== undefined && typeof maybe === 'object' && typeof (input as RequestLike).url === 'string') return maybe
+  if (
+    maybe !== undefined &&
+    typeof maybe === 'object' &&
+    typeof (input as RequestLike).url === 'string'
+  )
+    return maybe
   return input as HeaderRecord
 }
 

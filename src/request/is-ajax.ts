@@ -62,7 +62,10 @@ function quality(ranges: MediaRange[], matches: (type: string) => boolean): numb
 }
 
 const isHtml = (type: string) => type === 'text/html' || type === 'application/xhtml+xml'
-const isJson = (type: string) => type === 'application/json' || /^application\/[\w.+-]*\+json$/.test(type) || type === 'text/event-stream'
+const isJson = (type: string) =>
+  type === 'application/json' ||
+  /^application\/[\w.+-]*\+json$/.test(type) ||
+  type === 'text/event-stream'
 
 function pathOf(input: HeadersInput): string | undefined {
   const url = (input as { url?: unknown }).url
@@ -91,14 +94,20 @@ function pathOf(input: HeadersInput): string | undefined {
  * // → { ajax: true, reason: 'accept-json' }
  * ```
  */
-export function classifyRequest(input: HeadersInput, options: ClassifyOptions = {}): { ajax: boolean; reason: AjaxReason } {
+export function classifyRequest(
+  input: HeadersInput,
+  options: ClassifyOptions = {},
+): { ajax: boolean; reason: AjaxReason } {
   if (options.predicate) {
     const decided = options.predicate(input)
     if (decided !== undefined) return { ajax: decided, reason: 'predicate' }
   }
   if (options.ajaxPaths?.length) {
     const path = pathOf(input)
-    if (path !== undefined && options.ajaxPaths.some((p) => (typeof p === 'string' ? path.startsWith(p) : p.test(path)))) {
+    if (
+      path !== undefined &&
+      options.ajaxPaths.some((p) => (typeof p === 'string' ? path.startsWith(p) : p.test(path)))
+    ) {
       return { ajax: true, reason: 'path' }
     }
   }
@@ -112,7 +121,8 @@ export function classifyRequest(input: HeadersInput, options: ClassifyOptions = 
     }
     return { ajax: true, reason: 'fetch-metadata-subresource' }
   }
-  if (header('x-requested-with') === 'xmlhttprequest') return { ajax: true, reason: 'x-requested-with' }
+  if (header('x-requested-with') === 'xmlhttprequest')
+    return { ajax: true, reason: 'x-requested-with' }
   if (header('hx-request') === 'true') return { ajax: true, reason: 'htmx' }
   if (header('authorization')?.startsWith('bearer ')) return { ajax: true, reason: 'bearer' }
   if (header('upgrade') === 'websocket') return { ajax: true, reason: 'websocket' }
@@ -128,7 +138,8 @@ export function classifyRequest(input: HeadersInput, options: ClassifyOptions = 
     const json = quality(ranges, isJson)
     if (html > 0 && html >= json) return { ajax: false, reason: 'accept-html' }
     if (json > 0) return { ajax: true, reason: 'accept-json' }
-    if (quality(ranges, (t) => t === '*/*') > 0 && html === 0) return { ajax: true, reason: 'accept-json' }
+    if (quality(ranges, (t) => t === '*/*') > 0 && html === 0)
+      return { ajax: true, reason: 'accept-json' }
   }
   return { ajax: options.defaultAjax ?? false, reason: 'default' }
 }

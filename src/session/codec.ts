@@ -17,9 +17,16 @@ interface DerivedKey {
 }
 
 async function hkdf(secret: string, info: string, bits: number): Promise<ArrayBuffer> {
-  const material = await crypto.subtle.importKey('raw', encoder.encode(secret), 'HKDF', false, ['deriveBits'])
+  const material = await crypto.subtle.importKey('raw', encoder.encode(secret), 'HKDF', false, [
+    'deriveBits',
+  ])
   return crypto.subtle.deriveBits(
-    { name: 'HKDF', hash: 'SHA-256', salt: encoder.encode('oidc-session'), info: encoder.encode(info) },
+    {
+      name: 'HKDF',
+      hash: 'SHA-256',
+      salt: encoder.encode('oidc-session'),
+      info: encoder.encode(info),
+    },
     material,
     bits,
   )
@@ -60,10 +67,12 @@ export interface Sealer {
 export function createSealer(secrets: readonly string[], purpose: string): Sealer {
   let keys: Promise<DerivedKey[]> | undefined
   const getKeys = () => {
-    keys ??= Promise.all(secrets.map((secret) => deriveKey(secret, purpose))).catch((error: unknown) => {
-      keys = undefined
-      throw error
-    })
+    keys ??= Promise.all(secrets.map((secret) => deriveKey(secret, purpose))).catch(
+      (error: unknown) => {
+        keys = undefined
+        throw error
+      },
+    )
     return keys
   }
 
@@ -97,7 +106,9 @@ export function createSealer(secrets: readonly string[], purpose: string): Seale
         )
         plaintext = result.plaintext
       } catch (error) {
-        throw error instanceof SealError ? error : new SealError('sealed value is invalid', { cause: error })
+        throw error instanceof SealError
+          ? error
+          : new SealError('sealed value is invalid', { cause: error })
       }
       let parsed: unknown
       try {
@@ -105,7 +116,11 @@ export function createSealer(secrets: readonly string[], purpose: string): Seale
       } catch (error) {
         throw new SealError('sealed value is not JSON', { cause: error })
       }
-      if (typeof parsed !== 'object' || parsed === null || typeof (parsed as { e?: unknown }).e !== 'number') {
+      if (
+        typeof parsed !== 'object' ||
+        parsed === null ||
+        typeof (parsed as { e?: unknown }).e !== 'number'
+      ) {
         throw new SealError('sealed value has no expiry')
       }
       const { v, e } = parsed as { v: unknown; e: number }

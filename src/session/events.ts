@@ -5,11 +5,7 @@
  */
 
 /** Why a session ended. */
-export type SessionEndReason =
-  | 'logout'
-  | 'refresh-rejected'
-  | 'expired'
-  | 'backchannel-logout'
+export type SessionEndReason = 'logout' | 'refresh-rejected' | 'expired' | 'backchannel-logout'
 
 /** Hooks called by the session manager; exceptions thrown by hooks are swallowed. */
 export interface SessionEvents {

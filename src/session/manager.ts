@@ -15,15 +15,15 @@ import {
   StoreUnavailableError,
 } from '../errors.js'
 import { randomId } from '../lib/random.js'
+import { createLogout } from '../logout/logout.js'
 import { buildAuthorizationUrl } from '../oidc/authorize.js'
 import { exchangeCode } from '../oidc/callback.js'
-import { buildEndSessionUrl, revokeToken } from '../oidc/end-session.js'
 import { createProviderContext, type ProviderContext } from '../oidc/provider.js'
 import { fetchUserInfo } from '../oidc/userinfo.js'
 import { createRefreshScheduler, type RefreshScheduler } from '../refresh/scheduler.js'
 import { CookieJar } from '../request/cookie-jar.js'
 import { getHeader, getMethod, getUrl, type RequestLike } from '../request/headers.js'
-import { classifyRequest, type ClassifyOptions } from '../request/is-ajax.js'
+import type { ClassifyOptions } from '../request/is-ajax.js'
 import { safeReturnTo } from '../request/url.js'
 import { cookieStore } from '../stores/cookie/index.js'
 import type { LoadFailure, SessionStore, StoreContext } from '../stores/types.js'
@@ -32,15 +32,12 @@ import { tokenSetFromResponse } from '../tokens/token-set.js'
 import { createSealer, type Sealer } from './codec.js'
 import { emit } from './events.js'
 import type { Session } from './session.js'
+import { createResponder, redirect } from './responses.js'
 import { takeTransaction, writeTransaction } from './transaction-cookie.js'
 
 /** Why `authenticate` found no usable session. */
 export type AuthFailure =
-  | LoadFailure
-  | 'refresh-rejected'
-  | 'unrefreshable'
-  | 'provider-unavailable'
-  | 'store-unavailable'
+  LoadFailure | 'refresh-rejected' | 'unrefreshable' | 'provider-unavailable' | 'store-unavailable'
 
 /** Result of {@link OidcSession.authenticate}. */
 export type AuthResult =
@@ -84,7 +81,9 @@ export interface OidcSession {
    * A fresh access token for the request's session.
    * @throws {@link SessionRequiredError} when there is no usable session; transient errors as thrown
    */
-  accessToken(request: RequestLike): Promise<{ accessToken: string; tokenType: string; headers: Headers }>
+  accessToken(
+    request: RequestLike,
+  ): Promise<{ accessToken: string; tokenType: string; headers: Headers }>
   /** Call the provider's UserInfo endpoint with the session's (fresh) access token. */
   userinfo(request: RequestLike): Promise<{ claims: UserInfoResponse; headers: Headers }>
   /** End the session locally and at the provider: `302` to the end-session endpoint (or the post-logout URI). */
@@ -101,30 +100,6 @@ export interface OidcSession {
 export interface CreateOptions {
   /** How `protect()` tells API calls from navigations. */
   classify?: ClassifyOptions
-}
-
-const NO_STORE = { 'cache-control': 'no-store' } as const
-
-function redirect(location: string, headers = new Headers()): Response {
-  headers.set('location', location)
-  headers.set('cache-control', 'no-store')
-  return new Response(null, { status: 302, headers })
-}
-
-function json(status: number, body: unknown, headers = new Headers()): Response {
-  headers.set('content-type', 'application/json; charset=utf-8')
-  for (const [k, v] of Object.entries(NO_STORE)) headers.set(k, v)
-  return new Response(JSON.stringify(body), { status, headers })
-}
-
-function html(status: number, title: string, text: string, headers = new Headers()): Response {
-  headers.set('content-type', 'text/html; charset=utf-8')
-  headers.set('cache-control', 'no-store')
-  const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
-  return new Response(
-    `<!doctype html><meta charset="utf-8"><title>${escape(title)}</title><h1>${escape(title)}</h1><p>${escape(text)}</p>`,
-    { status, headers },
-  )
 }
 
 /**
@@ -164,19 +139,22 @@ export function createOidcSession(options: OidcSessionConfig & CreateOptions): O
     domain: config.cookies.domain,
   }
 
-  const storeContext = (request: RequestLike, jar = new CookieJar(getHeader(request, 'cookie'))): StoreContext => ({
+  const storeContext = (
+    request: RequestLike,
+    jar = new CookieJar(getHeader(request, 'cookie')),
+  ): StoreContext => ({
     jar,
     cookie: { name: cookieName, attributes: cookieAttributes },
     now: nowSeconds(),
   })
 
-  const loginUrl = (request: RequestLike) => {
-    const url = getUrl(request, config.appOrigin)
-    const returnTo = safeReturnTo(url.pathname + url.search, config.appOrigin)
-    return `${config.loginPath}?returnTo=${encodeURIComponent(returnTo)}`
-  }
+  const responder = createResponder(config, classify)
 
-  async function endSession(ctx: StoreContext, session: Session, reason: 'refresh-rejected' | 'expired' | 'logout') {
+  async function endSession(
+    ctx: StoreContext,
+    session: Session,
+    reason: 'refresh-rejected' | 'expired' | 'logout',
+  ) {
     await store.destroy(ctx, session)
     emit(config.events, 'sessionEnded', { sessionId: session.id, sub: session.sub, reason })
   }
@@ -191,7 +169,10 @@ export function createOidcSession(options: OidcSessionConfig & CreateOptions): O
     try {
       loaded = await store.load(ctx)
     } catch (error) {
-      const typed = error instanceof OidcSessionError ? error : new StoreUnavailableError('the session store failed', { cause: error })
+      const typed =
+        error instanceof OidcSessionError
+          ? error
+          : new StoreUnavailableError('the session store failed', { cause: error })
       return done({ session: null, headers, reason: 'store-unavailable', error: typed })
     }
     if (!loaded.session) return done({ session: null, headers, reason: loaded.reason })
@@ -212,24 +193,40 @@ export function createOidcSession(options: OidcSessionConfig & CreateOptions): O
       const outcome = await scheduler.refresh(session.tokens)
       session.tokens = outcome.tokens
       await store.save(ctx, session)
-      emit(config.events, 'refresh', { sessionId: session.id, sub: session.sub, source: outcome.source })
+      emit(config.events, 'refresh', {
+        sessionId: session.id,
+        sub: session.sub,
+        source: outcome.source,
+      })
       return done({ session, headers, reason: 'refreshed' })
     } catch (error) {
-      const typed = error instanceof OidcSessionError ? error : new StoreUnavailableError('saving the refreshed session failed', { cause: error })
-      emit(config.events, 'refreshError', { sessionId: session.id, sub: session.sub, code: typed.code, transient: typed.transient })
+      const typed =
+        error instanceof OidcSessionError
+          ? error
+          : new StoreUnavailableError('saving the refreshed session failed', { cause: error })
+      emit(config.events, 'refreshError', {
+        sessionId: session.id,
+        sub: session.sub,
+        code: typed.code,
+        transient: typed.transient,
+      })
       if (error instanceof RefreshRejectedError) {
         await endSession(ctx, session, 'refresh-rejected')
         return done({ session: null, headers, reason: 'refresh-rejected', error })
       }
-      if (typed.transient && state === 'due') return done({ session, headers, reason: 'ok', warning: typed })
+      if (typed.transient && state === 'due')
+        return done({ session, headers, reason: 'ok', warning: typed })
       return done({
         session: null,
         headers,
-        reason: typed instanceof StoreUnavailableError ? 'store-unavailable' : 'provider-unavailable',
+        reason:
+          typed instanceof StoreUnavailableError ? 'store-unavailable' : 'provider-unavailable',
         error: typed,
       })
     }
   }
+
+  const logout = createLogout({ config, context, store, storeContext, endSession, responder })
 
   const manager: OidcSession = {
     config,
@@ -238,8 +235,15 @@ export function createOidcSession(options: OidcSessionConfig & CreateOptions): O
     async login(request, loginOptions = {}) {
       const now = nowSeconds()
       const url = getUrl(request, config.appOrigin)
-      const returnTo = safeReturnTo(loginOptions.returnTo ?? url.searchParams.get('returnTo'), config.appOrigin)
-      const { url: authorizationUrl, transaction } = await buildAuthorizationUrl(context, returnTo, loginOptions.authorizationParams)
+      const returnTo = safeReturnTo(
+        loginOptions.returnTo ?? url.searchParams.get('returnTo'),
+        config.appOrigin,
+      )
+      const { url: authorizationUrl, transaction } = await buildAuthorizationUrl(
+        context,
+        returnTo,
+        loginOptions.authorizationParams,
+      )
       const jar = new CookieJar(getHeader(request, 'cookie'))
       await writeTransaction(jar, config, txSealer, transaction, now)
       return redirect(authorizationUrl.href, jar.applyTo(new Headers()))
@@ -247,11 +251,18 @@ export function createOidcSession(options: OidcSessionConfig & CreateOptions): O
 
     async callback(request) {
       const url = getUrl(request, config.appOrigin)
-      const params = getMethod(request) === 'POST' && request instanceof Request
-        ? new URLSearchParams(await request.text())
-        : url.searchParams
+      const params =
+        getMethod(request) === 'POST' && request instanceof Request
+          ? new URLSearchParams(await request.text())
+          : url.searchParams
       const ctx = storeContext(request)
-      const transaction = await takeTransaction(ctx.jar, config, txSealer, params.get('state'), ctx.now)
+      const transaction = await takeTransaction(
+        ctx.jar,
+        config,
+        txSealer,
+        params.get('state'),
+        ctx.now,
+      )
       if (transaction === 'missing' || transaction === 'invalid') {
         throw new CallbackError(
           'ERR_CALLBACK_NO_TRANSACTION',
@@ -275,8 +286,15 @@ export function createOidcSession(options: OidcSessionConfig & CreateOptions): O
       const previous = await store.load(ctx).catch(() => null)
       if (previous?.session) await store.destroy(ctx, previous.session)
       await store.save(ctx, session)
-      emit(config.events, 'login', { sessionId: session.id, sub: session.sub, ...(session.sid ? { sid: session.sid } : {}) })
-      return redirect(new URL(transaction.returnTo, config.appOrigin).href, ctx.jar.applyTo(new Headers()))
+      emit(config.events, 'login', {
+        sessionId: session.id,
+        sub: session.sub,
+        ...(session.sid ? { sid: session.sid } : {}),
+      })
+      return redirect(
+        new URL(transaction.returnTo, config.appOrigin).href,
+        ctx.jar.applyTo(new Headers()),
+      )
     },
 
     authenticate: (request) => authenticateWith(storeContext(request)),
@@ -284,97 +302,45 @@ export function createOidcSession(options: OidcSessionConfig & CreateOptions): O
     async protect(request) {
       const result = await authenticateWith(storeContext(request))
       if (result.session) return { session: result.session, headers: result.headers }
-      return { session: null, headers: result.headers, response: failureResponse(request, result.reason, result.headers) }
+      return {
+        session: null,
+        headers: result.headers,
+        response: responder.failureResponse(request, result.reason, result.headers),
+      }
     },
 
     async accessToken(request) {
       const session = requireSession(await authenticateWith(storeContext(request)))
-      return { accessToken: session.tokens.accessToken, tokenType: session.tokens.tokenType, headers: session.headers }
+      return {
+        accessToken: session.tokens.accessToken,
+        tokenType: session.tokens.tokenType,
+        headers: session.headers,
+      }
     },
 
     async userinfo(request) {
       const session = requireSession(await authenticateWith(storeContext(request)))
-      return { claims: await fetchUserInfo(context, session.tokens.accessToken, session.sub), headers: session.headers }
+      return {
+        claims: await fetchUserInfo(context, session.tokens.accessToken, session.sub),
+        headers: session.headers,
+      }
     },
 
-    async logout(request) {
-      // Logout CSRF: a cross-site page must not end the user's session (Fetch Metadata, then Origin).
-      const site = getHeader(request, 'sec-fetch-site')?.toLowerCase()
-      const origin = getHeader(request, 'origin')
-      if ((site !== undefined && site !== 'same-origin' && site !== 'none') || (origin !== undefined && origin !== 'null' && origin !== config.appOrigin)) {
-        const ajax = classifyRequest(request, classify).ajax
-        return ajax
-          ? json(403, { error: 'cross_site_logout', error_description: 'logout must be requested from this site' })
-          : html(403, 'Logout refused', 'Logout must be requested from this site.')
-      }
-      const ctx = storeContext(request)
-      let session: Session | null = null
-      try {
-        session = (await store.load(ctx)).session
-      } catch {
-        session = null
-      }
-      const idTokenHint = session?.tokens.idToken
-      let target: string = config.postLogoutRedirectUri.href
-      try {
-        const endSessionUrl = await buildEndSessionUrl(context, {
-          ...(idTokenHint ? { idTokenHint } : {}),
-          ...(session && !idTokenHint ? { logoutHint: session.sub } : {}),
-          postLogoutRedirectUri: config.postLogoutRedirectUri.href,
-        })
-        if (endSessionUrl) target = endSessionUrl.href
-      } catch {
-        // Provider unreachable: the local logout still happens.
-      }
-      if (session) {
-        const refreshToken = session.tokens.refreshToken
-        await endSession(ctx, session, 'logout')
-        if (refreshToken) {
-          await revokeToken(context, refreshToken, 'refresh_token', Math.min(config.timeoutMs, 2000)).catch(() => false)
-        }
-      } else {
-        await store.destroy(ctx, null)
-      }
-      return redirect(target, ctx.jar.applyTo(new Headers()))
-    },
+    logout: (request) => logout(request),
 
-    errorResponse(request, error) {
-      const ajax = classifyRequest(request, classify).ajax
-      if (error instanceof CallbackError) {
-        const body = { error: 'login_failed', error_description: error.message, code: error.code, login_url: config.loginPath }
-        return ajax ? json(400, body) : html(400, 'Login failed', `${error.message}. Please sign in again: ${config.loginPath}`)
-      }
-      if (error instanceof SessionRequiredError) return failureResponse(request, error.reason as AuthFailure)
-      if (error instanceof OidcSessionError && error.transient) {
-        const headers = new Headers({ 'retry-after': '5' })
-        return ajax
-          ? json(503, { error: 'temporarily_unavailable', error_description: error.message, code: error.code }, headers)
-          : html(503, 'Temporarily unavailable', 'The sign-in service cannot be reached right now. Please try again in a moment.', headers)
-      }
-      const code = error instanceof OidcSessionError ? error.code : 'ERR_INTERNAL'
-      return ajax ? json(500, { error: 'server_error', code }) : html(500, 'Something went wrong', 'Please try again.')
-    },
+    errorResponse: (request, error) => responder.errorResponse(request, error),
   }
 
   function requireSession(result: AuthResult): Session & { headers: Headers } {
-    if (result.session) return Object.assign(Object.create(null) as object, result.session, { headers: result.headers })
+    if (result.session)
+      return Object.assign(Object.create(null) as object, result.session, {
+        headers: result.headers,
+      })
     if (result.error?.transient) throw result.error
-    throw new SessionRequiredError(result.reason, result.error ? { cause: result.error } : undefined)
-  }
-
-  function failureResponse(request: RequestLike, reason: AuthFailure, headers = new Headers()): Response {
-    const ajax = classifyRequest(request, classify).ajax
-    if (reason === 'provider-unavailable' || reason === 'store-unavailable') {
-      headers.set('retry-after', '5')
-      return ajax
-        ? json(503, { error: 'temporarily_unavailable', error_description: `session check failed: ${reason}`, login_url: loginUrl(request) }, headers)
-        : html(503, 'Temporarily unavailable', 'Your session cannot be checked right now. Please try again in a moment.', headers)
-    }
-    if (ajax) {
-      headers.set('www-authenticate', 'Bearer realm="oidc-session"')
-      return json(401, { error: 'unauthorized', error_description: `no valid session (${reason})`, login_url: loginUrl(request) }, headers)
-    }
-    return redirect(loginUrl(request), headers)
+    throw new SessionRequiredError(
+      result.reason,
+      result.error ? { cause: result.error } : undefined,
+    )
   }
 
   return manager

@@ -67,8 +67,15 @@ const optional = <T>(value: unknown, check: (v: unknown) => v is T): value is T 
 export function decodeSession(value: unknown): Session | null {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return null
   const w = value as Record<string, unknown>
-  if (!str(w.i) || !num(w.v) || !num(w.c) || !num(w.x) || !str(w.s) || !str(w.a) || !str(w.t)) return null
-  if (!optional(w.d, str) || !optional(w.e, num) || !optional(w.r, str) || !optional(w.o, str) || !optional(w.p, str)) {
+  if (!str(w.i) || !num(w.v) || !num(w.c) || !num(w.x) || !str(w.s) || !str(w.a) || !str(w.t))
+    return null
+  if (
+    !optional(w.d, str) ||
+    !optional(w.e, num) ||
+    !optional(w.r, str) ||
+    !optional(w.o, str) ||
+    !optional(w.p, str)
+  ) {
     return null
   }
   const tokens: TokenSet = { accessToken: w.a, tokenType: w.t }

@@ -48,12 +48,22 @@ export async function writeTransaction(
 ): Promise<void> {
   const names = transactionCookies(config)
   const pending = jar.names().filter((name) => name.startsWith(names.prefix))
-  for (const name of pending.slice(0, Math.max(0, pending.length - (MAX_PENDING - 1)))) jar.expire(name, names.attributes)
+  for (const name of pending.slice(0, Math.max(0, pending.length - (MAX_PENDING - 1))))
+    jar.expire(name, names.attributes)
   const sealed = await sealer.seal(
-    { s: transaction.state, n: transaction.nonce, v: transaction.codeVerifier, r: transaction.returnTo, ...(transaction.maxAge !== undefined ? { m: transaction.maxAge } : {}) },
+    {
+      s: transaction.state,
+      n: transaction.nonce,
+      v: transaction.codeVerifier,
+      r: transaction.returnTo,
+      ...(transaction.maxAge !== undefined ? { m: transaction.maxAge } : {}),
+    },
     now + TRANSACTION_SECONDS,
   )
-  jar.set(names.nameFor(transaction.state), sealed, { ...names.attributes, maxAge: TRANSACTION_SECONDS })
+  jar.set(names.nameFor(transaction.state), sealed, {
+    ...names.attributes,
+    maxAge: TRANSACTION_SECONDS,
+  })
 }
 
 /**
@@ -78,7 +88,13 @@ export async function takeTransaction(
     const { value } = await sealer.unseal(sealed, now)
     const t = value as Record<string, unknown>
     if (!str(t.s) || !str(t.n) || !str(t.v) || !str(t.r)) return 'invalid'
-    return { state: t.s, nonce: t.n, codeVerifier: t.v, returnTo: t.r, ...(typeof t.m === 'number' ? { maxAge: t.m } : {}) }
+    return {
+      state: t.s,
+      nonce: t.n,
+      codeVerifier: t.v,
+      returnTo: t.r,
+      ...(typeof t.m === 'number' ? { maxAge: t.m } : {}),
+    }
   } catch {
     return 'invalid'
   }

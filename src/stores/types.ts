@@ -31,7 +31,11 @@ export type LoadFailure =
 
 /** Outcome of {@link SessionStore.load}. */
 export type LoadResult =
-  | { session: Session; reason?: undefined; /** sealed under a previous key: save it again */ stale?: boolean }
+  | {
+      session: Session
+      reason?: undefined
+      /** sealed under a previous key: save it again */ stale?: boolean
+    }
   | { session: null; reason: LoadFailure }
 
 /**

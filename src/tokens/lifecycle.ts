@@ -35,7 +35,11 @@ export interface TokenStateOptions {
  * tokenState({ accessToken: 'a', tokenType: 'bearer', expiresAt: 1030, refreshToken: 'r' }, 1000) // 'due'
  * ```
  */
-export function tokenState(tokens: TokenSet, now: number, options: TokenStateOptions = {}): TokenState {
+export function tokenState(
+  tokens: TokenSet,
+  now: number,
+  options: TokenStateOptions = {},
+): TokenState {
   const refreshable = typeof tokens.refreshToken === 'string' && tokens.refreshToken !== ''
   if (tokens.expiresAt === undefined) return 'fresh'
   const expiresAt = tokens.expiresAt - (options.clockToleranceSeconds ?? 0)

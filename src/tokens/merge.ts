@@ -20,9 +20,14 @@ import type { TokenSet } from './token-set.js'
  * @throws {@link ProviderResponseError} `ERR_PROVIDER_RESPONSE_INVALID` when §12.2 is violated
  * @see https://openid.net/specs/openid-connect-core-1_0.html#RefreshTokenResponse
  */
-export function mergeTokens(current: TokenSet, next: TokenSet, newIdTokenClaims?: JWTPayload): TokenSet {
+export function mergeTokens(
+  current: TokenSet,
+  next: TokenSet,
+  newIdTokenClaims?: JWTPayload,
+): TokenSet {
   const merged: TokenSet = { ...next }
-  if (merged.refreshToken === undefined && current.refreshToken !== undefined) merged.refreshToken = current.refreshToken
+  if (merged.refreshToken === undefined && current.refreshToken !== undefined)
+    merged.refreshToken = current.refreshToken
   if (merged.scope === undefined && current.scope !== undefined) merged.scope = current.scope
   if (next.idToken === undefined) {
     if (current.idToken !== undefined) merged.idToken = current.idToken
@@ -32,10 +37,17 @@ export function mergeTokens(current: TokenSet, next: TokenSet, newIdTokenClaims?
     const before = decodeJwt(current.idToken)
     const after = newIdTokenClaims ?? decodeJwt(next.idToken)
     const audience = (value: JWTPayload['aud']) => [value ?? []].flat().sort().join(' ')
-    if (before.iss !== after.iss) throw new ProviderResponseError('refreshed id_token changed "iss"')
-    if (before.sub !== after.sub) throw new ProviderResponseError('refreshed id_token changed "sub"')
-    if (audience(before.aud) !== audience(after.aud)) throw new ProviderResponseError('refreshed id_token changed "aud"')
-    if (before.auth_time !== undefined && after.auth_time !== undefined && before.auth_time !== after.auth_time) {
+    if (before.iss !== after.iss)
+      throw new ProviderResponseError('refreshed id_token changed "iss"')
+    if (before.sub !== after.sub)
+      throw new ProviderResponseError('refreshed id_token changed "sub"')
+    if (audience(before.aud) !== audience(after.aud))
+      throw new ProviderResponseError('refreshed id_token changed "aud"')
+    if (
+      before.auth_time !== undefined &&
+      after.auth_time !== undefined &&
+      before.auth_time !== after.auth_time
+    ) {
       throw new ProviderResponseError('refreshed id_token changed "auth_time"')
     }
   }

@@ -30,7 +30,10 @@ export interface RouterPaths {
   logout?: string
 }
 
-function handler(auth: OidcSession, run: (req: Request, res: ExpressResponse) => Promise<void>): RequestHandler {
+function handler(
+  auth: OidcSession,
+  run: (req: Request, res: ExpressResponse) => Promise<void>,
+): RequestHandler {
   return (req, res, next) => {
     run(req, res).catch(async (error: unknown) => {
       if (res.headersSent) return next(error)

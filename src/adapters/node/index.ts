@@ -12,7 +12,11 @@ import type { RequestLike } from '../../request/headers.js'
  * core resolves it against the configured app origin, so a spoofed `Host` header cannot change it.
  */
 export function fromNodeRequest(req: IncomingMessage & { originalUrl?: string }): RequestLike {
-  return { url: req.originalUrl ?? req.url ?? '/', method: req.method ?? 'GET', headers: req.headers }
+  return {
+    url: req.originalUrl ?? req.url ?? '/',
+    method: req.method ?? 'GET',
+    headers: req.headers,
+  }
 }
 
 /** Append `Set-Cookie` lines (and nothing else) from `headers` to `res`. */
@@ -20,7 +24,8 @@ export function applySetCookies(res: ServerResponse, headers: Headers): void {
   const lines = headers.getSetCookie()
   if (lines.length === 0) return
   const existing = res.getHeader('set-cookie')
-  const previous = existing === undefined ? [] : Array.isArray(existing) ? existing : [String(existing)]
+  const previous =
+    existing === undefined ? [] : Array.isArray(existing) ? existing : [String(existing)]
   res.setHeader('set-cookie', [...previous, ...lines])
 }
 

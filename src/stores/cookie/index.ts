@@ -35,7 +35,9 @@ function chunkName(name: string, index: number): string {
 /** Names of the session cookies the request carried: the unsplit one and every chunk. */
 function carried(jar: CookieJar, name: string): string[] {
   const prefix = `${name}.`
-  return jar.names().filter((n) => n === name || (n.startsWith(prefix) && /^\d+$/.test(n.slice(prefix.length))))
+  return jar
+    .names()
+    .filter((n) => n === name || (n.startsWith(prefix) && /^\d+$/.test(n.slice(prefix.length))))
 }
 
 /**
@@ -59,7 +61,10 @@ export function cookieStore(options: CookieStoreOptions): SessionStore {
   const maxTotalBytes = options.maxTotalBytes ?? 7680
   const onOversize = options.onOversize ?? 'throw'
 
-  function readSealed(jar: CookieJar, name: string): { sealed: string } | { failure: 'none' | 'incomplete' } {
+  function readSealed(
+    jar: CookieJar,
+    name: string,
+  ): { sealed: string } | { failure: 'none' | 'incomplete' } {
     const first = jar.get(chunkName(name, 0))
     if (first === undefined) {
       const single = jar.get(name)
@@ -67,7 +72,8 @@ export function cookieStore(options: CookieStoreOptions): SessionStore {
     }
     const mark = first.indexOf(CHUNK_MARK)
     const count = Number(first.slice(0, mark))
-    if (mark < 1 || !Number.isInteger(count) || count < 1 || count > MAX_CHUNKS) return { failure: 'incomplete' }
+    if (mark < 1 || !Number.isInteger(count) || count < 1 || count > MAX_CHUNKS)
+      return { failure: 'incomplete' }
     const parts = [first.slice(mark + 1)]
     for (let i = 1; i < count; i++) {
       const part = jar.get(chunkName(name, i))
@@ -90,7 +96,10 @@ export function cookieStore(options: CookieStoreOptions): SessionStore {
     } else {
       const room = maxCookieBytes - overhead(chunkName(cookie.name, MAX_CHUNKS)) - 3
       const count = Math.ceil(sealed.length / room)
-      if (count > MAX_CHUNKS) throw new CookieTooLargeError('the session is too large for cookies: use a stateful store such as redisStore')
+      if (count > MAX_CHUNKS)
+        throw new CookieTooLargeError(
+          'the session is too large for cookies: use a stateful store such as redisStore',
+        )
       for (let i = 0; i < count; i++) {
         const part = sealed.slice(i * room, (i + 1) * room)
         const name = chunkName(cookie.name, i)
@@ -101,7 +110,8 @@ export function cookieStore(options: CookieStoreOptions): SessionStore {
     for (const name of carried(jar, cookie.name)) {
       if (!keep.has(name)) jar.expire(name, cookie.attributes)
     }
-    const total = [...keep].reduce((sum, name) => sum + name.length + 3, 0) + sealed.length + 3 * keep.size
+    const total =
+      [...keep].reduce((sum, name) => sum + name.length + 3, 0) + sealed.length + 3 * keep.size
     if (total > maxTotalBytes) {
       const message = `the session cookies take ${total} bytes, over the ${maxTotalBytes}-byte budget: use a stateful store such as redisStore`
       if (onOversize === 'throw') throw new CookieTooLargeError(message)
@@ -119,7 +129,8 @@ export function cookieStore(options: CookieStoreOptions): SessionStore {
       try {
         opened = await sealer.unseal(read.sealed, now)
       } catch (error) {
-        if (error instanceof SealError && error.message === 'sealed value has expired') return { session: null, reason: 'expired' }
+        if (error instanceof SealError && error.message === 'sealed value has expired')
+          return { session: null, reason: 'expired' }
         return { session: null, reason: 'tampered' }
       }
       const session = decodeSession(opened.value)

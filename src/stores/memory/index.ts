@@ -106,14 +106,18 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       sweep(context.now)
       session.version = next.version
       tickets.set(session, ticket)
-      context.jar.set(context.cookie.name, ticket, { ...context.cookie.attributes, maxAge: Math.max(0, next.expiresAt - context.now) })
+      context.jar.set(context.cookie.name, ticket, {
+        ...context.cookie.attributes,
+        maxAge: Math.max(0, next.expiresAt - context.now),
+      })
       return true
     },
 
     async destroy(context, session) {
       const ticket = (session && tickets.get(session)) ?? ticketOf(context)
       if (ticket !== undefined) store.destroyTicket(ticket, context.now)
-      if (context.jar.get(context.cookie.name) !== undefined) context.jar.expire(context.cookie.name, context.cookie.attributes)
+      if (context.jar.get(context.cookie.name) !== undefined)
+        context.jar.expire(context.cookie.name, context.cookie.attributes)
     },
 
     findBySub: (sub) => find((session) => session.sub === sub),

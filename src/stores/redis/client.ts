@@ -53,7 +53,11 @@ interface NodeRedisLike {
 /** The shape of a `node-redis` cluster we use. */
 interface NodeRedisClusterLike {
   on?(event: 'error', listener: (error: unknown) => void): unknown
-  sendCommand(firstKey: string | undefined, isReadonly: boolean | undefined, args: string[]): Promise<unknown>
+  sendCommand(
+    firstKey: string | undefined,
+    isReadonly: boolean | undefined,
+    args: string[],
+  ): Promise<unknown>
   duplicate(): NodeRedisClusterLike
   connect(): Promise<unknown>
   subscribe(channel: string, listener: (message: string) => void): Promise<unknown>
@@ -62,11 +66,13 @@ interface NodeRedisClusterLike {
 }
 
 const isRedisClient = (c: unknown): c is RedisClient =>
-  typeof (c as RedisClient).command === 'function' && typeof (c as RedisClient).subscribe === 'function'
+  typeof (c as RedisClient).command === 'function' &&
+  typeof (c as RedisClient).subscribe === 'function'
 const isIoredis = (c: unknown): c is IoredisLike => typeof (c as IoredisLike).call === 'function'
 const isNodeRedisCluster = (c: unknown): c is NodeRedisClusterLike =>
   typeof (c as NodeRedisClusterLike).sendCommand === 'function' && 'masters' in (c as object)
-const isNodeRedis = (c: unknown): c is NodeRedisLike => typeof (c as NodeRedisLike).sendCommand === 'function'
+const isNodeRedis = (c: unknown): c is NodeRedisLike =>
+  typeof (c as NodeRedisLike).sendCommand === 'function'
 
 /** The client libraries accepted by {@link toRedisClient}. */
 export type RedisClientInput = RedisClient | object
@@ -74,7 +80,10 @@ export type RedisClientInput = RedisClient | object
 function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new StoreUnavailableError(`redis ${what} timed out after ${timeoutMs} ms`)), timeoutMs)
+    timer = setTimeout(
+      () => reject(new StoreUnavailableError(`redis ${what} timed out after ${timeoutMs} ms`)),
+      timeoutMs,
+    )
   })
   return Promise.race([promise, timeout])
     .catch((error: unknown) => {
@@ -99,7 +108,10 @@ function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: string): P
  * const redis = toRedisClient(new Redis(process.env.REDIS_URL!))
  * ```
  */
-export function toRedisClient(client: RedisClientInput, options: RedisClientOptions = {}): RedisClient {
+export function toRedisClient(
+  client: RedisClientInput,
+  options: RedisClientOptions = {},
+): RedisClient {
   const timeoutMs = options.timeoutMs ?? 2000
   const strings = (args: readonly (string | number)[]) => args.map(String)
 
@@ -145,7 +157,9 @@ export function toRedisClient(client: RedisClientInput, options: RedisClientOpti
     return {
       command: (key, args) =>
         withTimeout(
-          cluster ? (client as NodeRedisClusterLike).sendCommand(key, false, strings(args)) : (client as NodeRedisLike).sendCommand(strings(args)),
+          cluster
+            ? (client as NodeRedisClusterLike).sendCommand(key, false, strings(args))
+            : (client as NodeRedisLike).sendCommand(strings(args)),
           timeoutMs,
           'command',
         ),
@@ -166,7 +180,9 @@ export function toRedisClient(client: RedisClientInput, options: RedisClientOpti
   }
 
   if (isRedisClient(client)) return client
-  const error = new TypeError('expected an ioredis or node-redis client') as TypeError & { code: string }
+  const error = new TypeError('expected an ioredis or node-redis client') as TypeError & {
+    code: string
+  }
   error.code = 'ERR_INVALID_ARG_TYPE'
   throw error
 }
