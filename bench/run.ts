@@ -16,7 +16,9 @@ const benches = readdirSync(here, { withFileTypes: true })
 let failed = 0
 for (const name of benches) {
   console.log(`\n## bench/${name}\n`)
-  const run = spawnSync(process.execPath, ['--import', 'tsx', join(here, name, 'index.ts')], { stdio: 'inherit' })
+  const run = spawnSync(process.execPath, ['--import', 'tsx', join(here, name, 'index.ts')], {
+    stdio: 'inherit',
+  })
   if (run.status !== 0) failed++
 }
 process.exit(failed === 0 ? 0 : 1)
