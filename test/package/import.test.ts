@@ -11,7 +11,10 @@ const root = join(import.meta.dirname, '..', '..')
 let dir: string
 
 beforeAll(() => {
-  if (!existsSync(join(root, 'dist', 'index.cjs')) || !existsSync(join(root, 'dist', 'adapters', 'express', 'index.js'))) {
+  if (
+    !existsSync(join(root, 'dist', 'index.cjs')) ||
+    !existsSync(join(root, 'dist', 'adapters', 'express', 'index.js'))
+  ) {
     const built = spawnSync('npx', ['tsup'], { cwd: root, encoding: 'utf8' })
     if (built.status !== 0) throw new Error(`build failed:\n${built.stderr}`)
   }
@@ -40,15 +43,31 @@ const out = {
 console.log(JSON.stringify(out))`
 
 describe('the built package', () => {
-  const expected = { create: 'function', cookieStore: 'function', isAjax: true, error: 'ERR_CALLBACK_INVALID', router: 'function' }
+  const expected = {
+    create: 'function',
+    cookieStore: 'function',
+    isAjax: true,
+    error: 'ERR_CALLBACK_INVALID',
+    router: 'function',
+  }
 
   it('imports from an .mjs file', () => {
-    const out = run('probe.mjs', probe(`import * as root from 'oidc-session'\nimport * as express from 'oidc-session/express'`))
+    const out = run(
+      'probe.mjs',
+      probe(
+        `import * as root from 'oidc-session'\nimport * as express from 'oidc-session/express'`,
+      ),
+    )
     expect(JSON.parse(out)).toEqual(expected)
   })
 
   it('requires from a .cjs file', () => {
-    const out = run('probe.cjs', probe(`const root = require('oidc-session')\nconst express = require('oidc-session/express')`))
+    const out = run(
+      'probe.cjs',
+      probe(
+        `const root = require('oidc-session')\nconst express = require('oidc-session/express')`,
+      ),
+    )
     expect(JSON.parse(out)).toEqual(expected)
   })
 
