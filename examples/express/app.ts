@@ -4,6 +4,8 @@
 import express, { type Express } from 'express'
 import { createOidcSession, type OidcSession, type SessionStore } from 'oidc-session'
 import { oidcRouter, protect, sendResponse, fromNodeRequest } from 'oidc-session/express'
+import { redisStore } from 'oidc-session/redis'
+import { Redis } from 'ioredis'
 
 /** The environment the example reads (all names from the examples contract). */
 export interface ExampleEnv {
@@ -23,14 +25,23 @@ function required(env: ExampleEnv, name: keyof ExampleEnv): string {
   return value
 }
 
+/**
+ * `SESSION_STORE=redis`: the Redis session store on an ioredis client for `REDIS_URL` (the
+ * cookie then holds only a ticket). The client lives as long as the process.
+ */
+export function createRedisStore(redisUrl: string): SessionStore {
+  const client = new Redis(redisUrl)
+  client.on('error', (error: Error) => console.error(`redis: ${error.message}`))
+  return redisStore({ client, idleTimeout: 8 * 3600 })
+}
+
 /** Build the example's `OidcSession` from the environment. */
 export function createAuth(env: ExampleEnv, store?: SessionStore): OidcSession {
   const appUrl = required(env, 'APP_URL').replace(/\/+$/, '')
   const storeKind = env.SESSION_STORE ?? 'cookie'
   if (storeKind !== 'cookie' && storeKind !== 'redis')
     throw new Error('SESSION_STORE must be "cookie" or "redis"')
-  if (storeKind === 'redis' && !store)
-    throw new Error('SESSION_STORE=redis is not available yet in this version')
+  if (storeKind === 'redis' && !store) store = createRedisStore(required(env, 'REDIS_URL'))
   return createOidcSession({
     issuer: required(env, 'OIDC_ISSUER'),
     client: {
@@ -63,13 +74,11 @@ export function createApp(env: ExampleEnv, auth: OidcSession = createAuth(env)):
 
   app.get('/api/me', protect(auth), (req, res) => {
     const session = req.oidc!.session!
-    res
-      .set('cache-control', 'no-store')
-      .json({
-        sub: session.sub,
-        sid: session.sid ?? null,
-        expiresAt: session.tokens.expiresAt ?? null,
-      })
+    res.set('cache-control', 'no-store').json({
+      sub: session.sub,
+      sid: session.sid ?? null,
+      expiresAt: session.tokens.expiresAt ?? null,
+    })
   })
 
   app.get('/api/userinfo', (req, res, next) => {

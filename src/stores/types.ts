@@ -1,5 +1,6 @@
 /**
- * The `SessionStore` contract shared by every store.
+ * The `SessionStore` contract shared by every store, and its stateful extension used by
+ * back-channel logout.
  *
  * @module
  */
@@ -20,11 +21,11 @@ export interface StoreContext {
 export type LoadFailure =
   /** no session cookie at all */
   | 'none'
-  /** the cookie does not open: altered, foreign, sealed under an unknown key */
+  /** the cookie does not open: altered, foreign, sealed under an unknown key; or the stored value is garbage */
   | 'tampered'
   /** chunks missing, extra, or out of order */
   | 'incomplete'
-  /** past the session's absolute lifetime (or unknown to a stateful store) */
+  /** past the session's absolute lifetime (or idle timeout, or unknown to a stateful store) */
   | 'expired'
   /** ended by logout or back-channel logout */
   | 'revoked'
@@ -41,21 +42,112 @@ export type LoadResult =
 /**
  * Where sessions live.
  *
- * - Times are seconds since the epoch; lifetimes are seconds.
- * - `load` never throws for bad input (it answers a {@link LoadFailure}); it throws
- *   `StoreUnavailableError` only when a backing service cannot be reached in time.
- * - `save` writes the whole session and sets the cookies that point to it. Stateful stores write
- *   with compare-and-set: the write succeeds only if the stored `version` is the one the session
- *   was loaded with (`session.version`), and then stores `version + 1`; the caller's object is
- *   updated to the new version. A lost race returns `false` and writes nothing.
- * - `destroy` is idempotent; stateful stores leave a tombstone so a request that loaded the session
- *   before the destroy cannot write it back.
+ * **Units.** Times (`StoreContext.now`, `Session.expiresAt`) are seconds since the epoch;
+ * lifetimes and TTLs are seconds. A session is never served at or past `expiresAt`.
+ *
+ * **`load`** never throws for bad input: a missing, garbage, forged, foreign or unknown cookie,
+ * and garbage in the backing service, give a {@link LoadFailure}. It throws only
+ * `StoreUnavailableError` (`ERR_STORE_UNAVAILABLE`, transient) when a backing service cannot be
+ * reached within its timeout; then nothing was changed or deleted.
+ *
+ * **`save`** writes the whole session and sets the cookies that point to it. A session object the
+ * store did not load (a new login) always gets a new cookie value — for stateful stores a new,
+ * unguessable ticket — so a ticket planted before login is never adopted (no session fixation).
+ * Stateful stores write with compare-and-set, atomically: the write succeeds only if the stored
+ * `version` is the one the session was loaded with (`session.version`), and then stores
+ * `version + 1`; the caller's object is updated to the new version. A lost race, a destroyed
+ * session (tombstone) or a session that is gone returns `false` and writes nothing — it never
+ * throws for that. Stateless stores (cookies) always return `true`.
+ *
+ * **`destroy`** is idempotent: destroying twice, destroying an unknown session, or destroying with
+ * no cookie at all is not an error. It expires the cookies the request carried. Stateful stores
+ * leave a tombstone, so a request that loaded the session before the destroy cannot write it back
+ * (its `save` returns `false`) and a later `load` with the old cookie answers `revoked` while the
+ * tombstone lives (`expired` after).
  */
 export interface SessionStore {
   /** `true` when the cookie holds only a ticket and the session lives server-side. */
   readonly stateful: boolean
+  /**
+   * Load the request's session.
+   * @param context the request's cookies and the current time
+   * @returns the session, or why there is none
+   * @throws StoreUnavailableError `ERR_STORE_UNAVAILABLE` when the backing service is unreachable
+   */
   load(context: StoreContext): Promise<LoadResult>
-  /** @returns `false` when a compare-and-set lost (a newer version, or a tombstone, is stored) */
+  /**
+   * Write the session (compare-and-set on `version` for stateful stores).
+   * @param context where the cookies are set
+   * @param session the session; its `version` is bumped on success
+   * @returns `false` when a compare-and-set lost (a newer version, a tombstone, or nothing is stored)
+   * @throws StoreUnavailableError `ERR_STORE_UNAVAILABLE` when the backing service is unreachable
+   */
   save(context: StoreContext, session: Session): Promise<boolean>
+  /**
+   * End the session (idempotent; stateful stores leave a tombstone) and expire its cookies.
+   * @param context the request's cookies (the ticket is read from them when `session` is `null`)
+   * @param session the loaded session, when there is one
+   * @throws StoreUnavailableError `ERR_STORE_UNAVAILABLE` when the backing service is unreachable
+   */
   destroy(context: StoreContext, session: Session | null): Promise<void>
+}
+
+/**
+ * A store that keeps sessions server-side and can find and end them without the user's cookie,
+ * for OpenID Connect Back-Channel Logout (by `sub` and by `sid`).
+ *
+ * Handles returned by `findBy*` are opaque strings naming a session inside the store: never send
+ * them to a browser (the Redis store's handles cannot open a session, the memory store's are its
+ * tickets). `destroyBy*` reaches every session whose first save completed before it started.
+ *
+ * @see https://openid.net/specs/openid-connect-backchannel-1_0.html#Validation (§2.7: the RP
+ *   logs out the sessions matching `sub` and/or `sid`)
+ */
+export interface StatefulSessionStore extends SessionStore {
+  readonly stateful: true
+  /**
+   * Handles of the live sessions of the user `sub`.
+   * @throws StoreUnavailableError `ERR_STORE_UNAVAILABLE` when the backing service is unreachable
+   */
+  findBySub(sub: string): Promise<string[]>
+  /**
+   * Handles of the live sessions with the provider session id `sid`.
+   * @throws StoreUnavailableError `ERR_STORE_UNAVAILABLE` when the backing service is unreachable
+   */
+  findBySid(sid: string): Promise<string[]>
+  /**
+   * Destroy every session of `sub`, each leaving a tombstone (idempotent).
+   * @param now seconds since the epoch
+   * @returns how many live sessions were destroyed
+   * @throws StoreUnavailableError `ERR_STORE_UNAVAILABLE` when the backing service is unreachable
+   */
+  destroyBySub(sub: string, now: number): Promise<number>
+  /**
+   * Destroy every session with provider session id `sid`, each leaving a tombstone (idempotent).
+   * @param now seconds since the epoch
+   * @returns how many live sessions were destroyed
+   * @throws StoreUnavailableError `ERR_STORE_UNAVAILABLE` when the backing service is unreachable
+   */
+  destroyBySid(sid: string, now: number): Promise<number>
+}
+
+/**
+ * `true` when `store` supports back-channel logout lookups ({@link StatefulSessionStore}).
+ *
+ * @param store any session store
+ * @returns whether `findBySub`/`findBySid`/`destroyBySub`/`destroyBySid` are available
+ * @example
+ * ```ts
+ * if (isStatefulStore(auth.store)) await auth.store.destroyBySid(sid, now)
+ * ```
+ */
+export function isStatefulStore(store: SessionStore): store is StatefulSessionStore {
+  const s = store as Partial<StatefulSessionStore>
+  return (
+    store.stateful &&
+    typeof s.findBySub === 'function' &&
+    typeof s.findBySid === 'function' &&
+    typeof s.destroyBySub === 'function' &&
+    typeof s.destroyBySid === 'function'
+  )
 }

@@ -6,7 +6,7 @@
  */
 import { randomId } from '../../lib/random.js'
 import { decodeSession, encodeSession, type Session } from '../../session/session.js'
-import type { LoadResult, SessionStore, StoreContext } from '../types.js'
+import type { LoadResult, StatefulSessionStore, StoreContext } from '../types.js'
 
 /** Options of {@link memoryStore}. */
 export interface MemoryStoreOptions {
@@ -16,12 +16,8 @@ export interface MemoryStoreOptions {
   tombstoneSeconds?: number
 }
 
-/** A memory store, with lookups used by back-channel logout. */
-export interface MemoryStore extends SessionStore {
-  /** Tickets of the sessions of `sub`. */
-  findBySub(sub: string): string[]
-  /** Tickets of the sessions with provider session id `sid`. */
-  findBySid(sid: string): string[]
+/** A memory store, with the lookups used by back-channel logout (handles are tickets). */
+export interface MemoryStore extends StatefulSessionStore {
   /** Destroy by ticket (leaves a tombstone). */
   destroyTicket(ticket: string, now: number): void
   /** Number of live sessions. */
@@ -120,8 +116,18 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
         context.jar.expire(context.cookie.name, context.cookie.attributes)
     },
 
-    findBySub: (sub) => find((session) => session.sub === sub),
-    findBySid: (sid) => find((session) => session.sid === sid),
+    findBySub: async (sub) => find((session) => session.sub === sub),
+    findBySid: async (sid) => find((session) => session.sid === sid),
+    async destroyBySub(sub, now) {
+      const found = find((session) => session.sub === sub)
+      for (const ticket of found) store.destroyTicket(ticket, now)
+      return found.length
+    },
+    async destroyBySid(sid, now) {
+      const found = find((session) => session.sid === sid)
+      for (const ticket of found) store.destroyTicket(ticket, now)
+      return found.length
+    },
     destroyTicket(ticket, now) {
       entries.set(ticket, { wire: null, until: now + tombstoneSeconds })
     },
