@@ -11,8 +11,12 @@ export type SessionEndReason = 'logout' | 'refresh-rejected' | 'expired' | 'back
 export interface SessionEvents {
   /** A login completed. */
   login?(event: { sessionId: string; sub: string; sid?: string }): void
-  /** Tokens were refreshed (`source: 'provider'`), or a recent refresh was reused (`'cache'`). */
-  refresh?(event: { sessionId: string; sub: string; source: 'provider' | 'cache' }): void
+  /**
+   * Tokens were refreshed: by this request's token call (`source: 'provider'`), by joining a token
+   * call in flight for the same grant (`'shared'`), or by reusing a recent refresh of the same
+   * refresh token (`'cache'`: a request that still carried the pre-refresh cookie).
+   */
+  refresh?(event: { sessionId: string; sub: string; source: 'provider' | 'shared' | 'cache' }): void
   /** A refresh failed; `transient` tells whether the session was kept. */
   refreshError?(event: { sessionId: string; sub: string; code: string; transient: boolean }): void
   /** A session ended. */

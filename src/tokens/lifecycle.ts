@@ -25,15 +25,18 @@ export interface TokenStateOptions {
 }
 
 /**
- * Classify `tokens` at time `now`.
+ * Classify `tokens` at time `now`. An empty access token or a non-finite `expiresAt` (corrupt
+ * state) counts as expired.
  *
  * @param tokens the session's tokens
  * @param now seconds since the epoch
+ * @param options leeway and clock tolerance (see {@link TokenStateOptions})
  * @returns the {@link TokenState}
  * @example
  * ```ts
  * tokenState({ accessToken: 'a', tokenType: 'bearer', expiresAt: 1030, refreshToken: 'r' }, 1000) // 'due'
  * ```
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.1 (`expires_in`)
  */
 export function tokenState(
   tokens: TokenSet,
@@ -41,6 +44,12 @@ export function tokenState(
   options: TokenStateOptions = {},
 ): TokenState {
   const refreshable = typeof tokens.refreshToken === 'string' && tokens.refreshToken !== ''
+  // An empty access token or a corrupt expiry is not usable: refresh it if possible.
+  const usable =
+    typeof tokens.accessToken === 'string' &&
+    tokens.accessToken !== '' &&
+    (tokens.expiresAt === undefined || Number.isFinite(tokens.expiresAt))
+  if (!usable) return refreshable ? 'expired' : 'unrefreshable'
   if (tokens.expiresAt === undefined) return 'fresh'
   const expiresAt = tokens.expiresAt - (options.clockToleranceSeconds ?? 0)
   if (now >= expiresAt) return refreshable ? 'expired' : 'unrefreshable'

@@ -7,18 +7,47 @@ import { decodeJwt, type JWTPayload } from 'jose'
 import { ProviderResponseError } from '../errors.js'
 import type { TokenSet } from './token-set.js'
 
+/** The claims of a JWT, or `undefined` when it does not decode (never throws). */
+function claimsOf(token: string): JWTPayload | undefined {
+  try {
+    return decodeJwt(token)
+  } catch {
+    return undefined
+  }
+}
+
+/** An `aud` claim as a canonical string (order-insensitive); `undefined` for a malformed claim. */
+function audienceOf(value: unknown): string | undefined {
+  if (value === undefined) return ''
+  if (typeof value === 'string') return value
+  if (Array.isArray(value) && value.every((entry) => typeof entry === 'string'))
+    return [...(value as string[])].sort().join(' ')
+  return undefined
+}
+
 /**
  * Merge `next` (from a refresh response) over `current`:
  * - a missing `refresh_token` keeps the current one (RFC 6749 §6);
- * - a missing `id_token` keeps the current one;
- * - a new `id_token` must keep `iss`, `sub`, `aud` and `auth_time` (OpenID Connect Core §12.2),
- *   else the response is refused.
+ * - a missing `id_token` keeps the current one, a missing `scope` the current scope;
+ * - a new `id_token` must keep `iss`, `sub`, `aud` and `auth_time`, and carry no other `nonce`
+ *   than the original one (OpenID Connect Core §12.2), else the response is refused.
+ *
+ * A current `id_token` that does not decode (corrupted at rest) is no evidence to compare with: the
+ * new one, already validated by `oauth4webapi`, replaces it. A new `id_token` that does not decode
+ * is refused. `mergeTokens` throws nothing but {@link ProviderResponseError}.
  *
  * @param current tokens before the refresh
  * @param next tokens built from the refresh response (already validated by `oauth4webapi`)
  * @param newIdTokenClaims validated claims of `next.idToken`, when there is one
- * @throws {@link ProviderResponseError} `ERR_PROVIDER_RESPONSE_INVALID` when §12.2 is violated
+ * @returns the merged token set (neither input is modified)
+ * @throws {@link ProviderResponseError} `ERR_PROVIDER_RESPONSE_INVALID` when §12.2 is violated or
+ *   the new id_token does not decode
+ * @example
+ * ```ts
+ * const merged = mergeTokens(session.tokens, tokenSetFromResponse(response, now), claims)
+ * ```
  * @see https://openid.net/specs/openid-connect-core-1_0.html#RefreshTokenResponse
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-6
  */
 export function mergeTokens(
   current: TokenSet,
@@ -33,23 +62,24 @@ export function mergeTokens(
     if (current.idToken !== undefined) merged.idToken = current.idToken
     return merged
   }
-  if (current.idToken !== undefined) {
-    const before = decodeJwt(current.idToken)
-    const after = newIdTokenClaims ?? decodeJwt(next.idToken)
-    const audience = (value: JWTPayload['aud']) => [value ?? []].flat().sort().join(' ')
-    if (before.iss !== after.iss)
-      throw new ProviderResponseError('refreshed id_token changed "iss"')
-    if (before.sub !== after.sub)
-      throw new ProviderResponseError('refreshed id_token changed "sub"')
-    if (audience(before.aud) !== audience(after.aud))
-      throw new ProviderResponseError('refreshed id_token changed "aud"')
-    if (
-      before.auth_time !== undefined &&
-      after.auth_time !== undefined &&
-      before.auth_time !== after.auth_time
-    ) {
-      throw new ProviderResponseError('refreshed id_token changed "auth_time"')
-    }
+  const after = newIdTokenClaims ?? claimsOf(next.idToken)
+  if (after === undefined) throw new ProviderResponseError('refreshed id_token is not a valid JWT')
+  const before = current.idToken === undefined ? undefined : claimsOf(current.idToken)
+  if (before === undefined) return merged
+  if (before.iss !== after.iss) throw new ProviderResponseError('refreshed id_token changed "iss"')
+  if (before.sub !== after.sub) throw new ProviderResponseError('refreshed id_token changed "sub"')
+  const audBefore = audienceOf(before.aud)
+  const audAfter = audienceOf(after.aud)
+  if (audAfter === undefined || (audBefore !== undefined && audBefore !== audAfter))
+    throw new ProviderResponseError('refreshed id_token changed "aud"')
+  if (
+    before.auth_time !== undefined &&
+    after.auth_time !== undefined &&
+    before.auth_time !== after.auth_time
+  ) {
+    throw new ProviderResponseError('refreshed id_token changed "auth_time"')
   }
+  if (after.nonce !== undefined && after.nonce !== before.nonce)
+    throw new ProviderResponseError('refreshed id_token changed "nonce"')
   return merged
 }
