@@ -9,6 +9,8 @@ import type { SessionEvents } from './session/events.js'
 import type { RefreshLock } from './refresh/lock.js'
 import type { ResultCache } from './refresh/result-cache.js'
 import { isLoopbackHost } from './request/url.js'
+import type { RevocationList } from './logout/revocation-list.js'
+import type { ReplayCache } from './logout/replay-cache.js'
 
 /** How the client authenticates at the token, revocation and introspection endpoints. */
 export type ClientAuthMethod =
@@ -74,6 +76,26 @@ export interface OidcSessionConfig {
     lock?: RefreshLock
     /** Recent-result cache shared across processes (for example `redisResultCache(client)`). */
     resultCache?: ResultCache
+    /**
+     * How long the result of a refresh stays reusable by requests that still carry the consumed
+     * refresh token (a pre-refresh cookie), in seconds. Default 60.
+     */
+    resultTtlSeconds?: number
+    /** Lease of the cross-process `lock`, in milliseconds (renewed while held). Default 5 000. */
+    lockLeaseMs?: number
+    /** Longest wait for another process's refresh, in ms. Default `http.timeoutMs + 2 000`. */
+    lockWaitMs?: number
+    /**
+     * Back-off after a transient refresh failure, in milliseconds: no provider call for the grant
+     * during `initialMs`, doubling per consecutive failure up to `maxMs`. Default 500 / 30 000.
+     */
+    backoff?: { initialMs?: number; maxMs?: number }
+    /**
+     * With a stateful store, refresh a `due` session in the background and answer the request at
+     * once with the still-valid access token. Ignored for cookie sessions (the new cookie must
+     * travel with the response). Default false.
+     */
+    background?: boolean
   }
   http?: {
     /** Timeout of every provider call, in milliseconds. Default 10 000. */
@@ -95,6 +117,54 @@ export interface OidcSessionConfig {
   now?: () => number
   /** Lifecycle event hooks; payloads never contain tokens. */
   events?: SessionEvents
+  /** Logout, revocation and back-channel logout (see {@link LogoutConfig}). */
+  logout?: LogoutConfig
+}
+
+/** Options of logout and back-channel logout. */
+export interface LogoutConfig {
+  /**
+   * When the freshest id_token known at logout has expired and a refresh token exists, refresh
+   * first so that `id_token_hint` is valid (providers such as Spring Authorization Server refuse
+   * expired hints). Default `true`.
+   */
+  refreshExpiredIdToken?: boolean
+  /** Revoke the session's refresh token at logout (RFC 7009), best effort. Default `true`. */
+  revokeRefreshToken?: boolean
+  /** Longest wait for the revocation endpoint, milliseconds. Default `min(2 000, http.timeoutMs)`. */
+  revocationTimeoutMs?: number
+  /**
+   * Absolute URLs a single logout may ask for as `post_logout_redirect_uri` (option or query
+   * parameter), besides the configured `postLogoutRedirectUri`. Exact matches only: never an open
+   * redirect. Each must also be registered at the provider.
+   */
+  postLogoutRedirectUris?: readonly (string | URL)[]
+  /**
+   * Where back-channel logouts of cookie sessions are recorded, checked at every load. Default: an
+   * in-process `memoryRevocationList()`; use `redisRevocationList` with several processes.
+   */
+  revocationList?: RevocationList
+  /** Where the `jti` of accepted logout tokens are remembered. Default `memoryReplayCache()`. */
+  replayCache?: ReplayCache
+  /** Oldest logout token accepted (`iat`), seconds. Default 600. */
+  logoutTokenMaxAgeSeconds?: number
+  /**
+   * Revoke the refresh tokens of the sessions a back-channel logout deletes (stateful stores that
+   * can find sessions only). Default `false` (the provider has ended the grant already, usually).
+   */
+  backchannelRevokeRefreshTokens?: boolean
+}
+
+/** {@link LogoutConfig} validated and defaulted (the stores stay optional: defaults are per manager). */
+export interface ResolvedLogoutConfig {
+  refreshExpiredIdToken: boolean
+  revokeRefreshToken: boolean
+  revocationTimeoutMs: number
+  postLogoutRedirectUris: readonly string[]
+  revocationList: RevocationList | undefined
+  replayCache: ReplayCache | undefined
+  logoutTokenMaxAgeSeconds: number
+  backchannelRevokeRefreshTokens: boolean
 }
 
 /** The validated, defaulted configuration used internally. */
@@ -123,6 +193,13 @@ export interface ResolvedConfig {
   store: SessionStore | undefined
   lock: RefreshLock | undefined
   resultCache: ResultCache | undefined
+  logout: ResolvedLogoutConfig
+  resultTtlSeconds: number
+  lockLeaseMs: number
+  lockWaitMs: number | undefined
+  backoffInitialMs: number
+  backoffMaxMs: number
+  refreshInBackground: boolean
 }
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
@@ -248,6 +325,10 @@ export function resolveConfig(input: OidcSessionConfig): ResolvedConfig {
         'redirect_uri',
         'client_id',
         'response_type',
+        'scope',
+        'response_mode',
+        'request',
+        'request_uri',
       ].includes(key)
     ) {
       throw invalidArg(`"authorizationParams.${key}" is managed by oidc-session and cannot be set`)
@@ -305,6 +386,7 @@ export function resolveConfig(input: OidcSessionConfig): ResolvedConfig {
     throw invalidArg('"now" must be a function', 'ERR_INVALID_ARG_TYPE')
 
   return {
+    logout: resolveLogout(input.logout, http.timeoutMs),
     issuer,
     client: { ...client, authMethod },
     redirectUri,
@@ -330,5 +412,72 @@ export function resolveConfig(input: OidcSessionConfig): ResolvedConfig {
     store: input.store,
     lock: input.refresh?.lock,
     resultCache: input.refresh?.resultCache,
+    resultTtlSeconds: positive(
+      input.refresh?.resultTtlSeconds,
+      'refresh.resultTtlSeconds',
+      60,
+      true,
+    ),
+    lockLeaseMs: positive(input.refresh?.lockLeaseMs, 'refresh.lockLeaseMs', 5_000),
+    lockWaitMs:
+      input.refresh?.lockWaitMs === undefined
+        ? undefined
+        : positive(input.refresh.lockWaitMs, 'refresh.lockWaitMs', 0),
+    backoffInitialMs: positive(
+      input.refresh?.backoff?.initialMs,
+      'refresh.backoff.initialMs',
+      500,
+      true,
+    ),
+    backoffMaxMs: positive(input.refresh?.backoff?.maxMs, 'refresh.backoff.maxMs', 30_000, true),
+    refreshInBackground: input.refresh?.background === true,
+  }
+}
+
+function resolveLogout(input: LogoutConfig | undefined, timeoutMs: unknown): ResolvedLogoutConfig {
+  const logout: LogoutConfig = input ?? {}
+  if (!isObject(input ?? {})) throw invalidArg('"logout" must be an object', 'ERR_INVALID_ARG_TYPE')
+  const flag = (value: unknown, name: string, fallback: boolean) => {
+    if (value === undefined) return fallback
+    if (typeof value !== 'boolean')
+      throw invalidArg(`"logout.${name}" must be a boolean`, 'ERR_INVALID_ARG_TYPE')
+    return value
+  }
+  const uris = logout.postLogoutRedirectUris ?? []
+  if (!Array.isArray(uris))
+    throw invalidArg('"logout.postLogoutRedirectUris" must be an array', 'ERR_INVALID_ARG_TYPE')
+  const hasMethods = (value: unknown, methods: string[]) =>
+    isObject(value) && methods.every((m) => typeof value[m] === 'function')
+  if (
+    logout.revocationList !== undefined &&
+    !hasMethods(logout.revocationList, ['add', 'notBefore'])
+  )
+    throw invalidArg('"logout.revocationList" must be a RevocationList', 'ERR_INVALID_ARG_TYPE')
+  if (logout.replayCache !== undefined && !hasMethods(logout.replayCache, ['claim']))
+    throw invalidArg('"logout.replayCache" must be a ReplayCache', 'ERR_INVALID_ARG_TYPE')
+  const httpTimeout = typeof timeoutMs === 'number' && timeoutMs > 0 ? timeoutMs : 10_000
+  return {
+    refreshExpiredIdToken: flag(logout.refreshExpiredIdToken, 'refreshExpiredIdToken', true),
+    revokeRefreshToken: flag(logout.revokeRefreshToken, 'revokeRefreshToken', true),
+    revocationTimeoutMs: positive(
+      logout.revocationTimeoutMs,
+      'logout.revocationTimeoutMs',
+      Math.min(2_000, httpTimeout),
+    ),
+    postLogoutRedirectUris: uris.map(
+      (uri: unknown, i: number) => toUrl(uri, `logout.postLogoutRedirectUris[${i}]`).href,
+    ),
+    revocationList: logout.revocationList,
+    replayCache: logout.replayCache,
+    logoutTokenMaxAgeSeconds: positive(
+      logout.logoutTokenMaxAgeSeconds,
+      'logout.logoutTokenMaxAgeSeconds',
+      600,
+    ),
+    backchannelRevokeRefreshTokens: flag(
+      logout.backchannelRevokeRefreshTokens,
+      'backchannelRevokeRefreshTokens',
+      false,
+    ),
   }
 }

@@ -15,12 +15,22 @@ import {
   StoreUnavailableError,
 } from '../errors.js'
 import { randomId } from '../lib/random.js'
-import { createLogout } from '../logout/logout.js'
+import { createBackchannelLogout, type BackchannelRequest } from '../logout/backchannel.js'
+import { trackRefreshes } from '../logout/in-flight.js'
+import { createLogout, type LogoutOptions } from '../logout/logout.js'
+import { memoryReplayCache } from '../logout/replay-cache.js'
+import { isRevoked, memoryRevocationList } from '../logout/revocation-list.js'
+import { createLogoutTokenVerifier } from '../oidc/logout-token.js'
+import { memoryResultCache } from '../refresh/result-cache.js'
 import { buildAuthorizationUrl } from '../oidc/authorize.js'
 import { exchangeCode } from '../oidc/callback.js'
 import { createProviderContext, type ProviderContext } from '../oidc/provider.js'
 import { fetchUserInfo } from '../oidc/userinfo.js'
-import { createRefreshScheduler, type RefreshScheduler } from '../refresh/scheduler.js'
+import {
+  createRefreshScheduler,
+  type RefreshOutcome,
+  type RefreshScheduler,
+} from '../refresh/scheduler.js'
 import { CookieJar } from '../request/cookie-jar.js'
 import { getHeader, getMethod, getUrl, type RequestLike } from '../request/headers.js'
 import type { ClassifyOptions } from '../request/is-ajax.js'
@@ -86,8 +96,19 @@ export interface OidcSession {
   ): Promise<{ accessToken: string; tokenType: string; headers: Headers }>
   /** Call the provider's UserInfo endpoint with the session's (fresh) access token. */
   userinfo(request: RequestLike): Promise<{ claims: UserInfoResponse; headers: Headers }>
-  /** End the session locally and at the provider: `302` to the end-session endpoint (or the post-logout URI). */
-  logout(request: RequestLike): Promise<Response>
+  /**
+   * End the session locally and at the provider: `302` to the end-session endpoint with the
+   * freshest id_token as `id_token_hint` (or to the post-logout URI); `403` for a cross-site
+   * request. The refresh token is revoked, best effort. See `createLogout` in `src/logout/`.
+   */
+  logout(request: RequestLike, options?: LogoutOptions): Promise<Response>
+  /**
+   * Receive an OpenID Connect back-channel logout: validate the `logout_token` form field (§2.6)
+   * and end the sessions of its `sid` (or, without one, of its `sub`). `200` on success, `400`
+   * JSON `{ error, error_description }` otherwise, `Cache-Control: no-store`.
+   * @see https://openid.net/specs/openid-connect-backchannel-1_0.html
+   */
+  backchannelLogout(request: BackchannelRequest): Promise<Response>
   /** Turn an error thrown by these methods into a response (400 callback page, 401, 503…). */
   errorResponse(request: RequestLike, error: unknown): Response
   /** The resolved configuration (read-only). */
@@ -124,10 +145,17 @@ export function createOidcSession(options: OidcSessionConfig & CreateOptions): O
   const context: ProviderContext = createProviderContext(config)
   const store = config.store ?? cookieStore({ secrets: config.secrets })
   const txSealer: Sealer = createSealer(config.secrets, 'transaction')
+  // Logout reads the recent-result cache, so the manager owns it (issue 5).
+  const resultCache = config.resultCache ?? memoryResultCache(10_000, config.now)
   const scheduler: RefreshScheduler = createRefreshScheduler({
     context,
-    ...(config.resultCache ? { cache: config.resultCache } : {}),
+    cache: resultCache,
     ...(config.lock ? { lock: config.lock } : {}),
+    resultTtlSeconds: config.resultTtlSeconds,
+    lockLeaseMs: config.lockLeaseMs,
+    ...(config.lockWaitMs !== undefined ? { lockWaitMs: config.lockWaitMs } : {}),
+    backoffInitialMs: config.backoffInitialMs,
+    backoffMaxMs: config.backoffMaxMs,
   })
   const nowSeconds = () => Math.floor(config.now() / 1000)
   const cookieName = `${config.cookies.prefix}${config.cookies.name}`
@@ -153,11 +181,38 @@ export function createOidcSession(options: OidcSessionConfig & CreateOptions): O
   async function endSession(
     ctx: StoreContext,
     session: Session,
-    reason: 'refresh-rejected' | 'expired' | 'logout',
+    reason: 'refresh-rejected' | 'expired' | 'logout' | 'backchannel-logout',
   ) {
     await store.destroy(ctx, session)
     emit(config.events, 'sessionEnded', { sessionId: session.id, sub: session.sub, reason })
   }
+
+  // ---- Logout and back-channel logout (issue 5) ----
+  const tracked = trackRefreshes(scheduler)
+  const revocationList = config.logout.revocationList ?? memoryRevocationList(100_000, config.now)
+
+  /** The failure for a session on the back-channel revocation list, else `undefined`. */
+  async function revocationCheck(
+    ctx: StoreContext,
+    session: Session,
+  ): Promise<(AuthResult & { session: null }) | undefined> {
+    try {
+      if (!(await isRevoked(revocationList, session))) return undefined
+    } catch (error) {
+      const typed =
+        error instanceof OidcSessionError
+          ? error
+          : new StoreUnavailableError('the revocation list failed', { cause: error })
+      return { session: null, headers: new Headers(), reason: 'store-unavailable', error: typed }
+    }
+    await endSession(ctx, session, 'backchannel-logout').catch(() => undefined)
+    return { session: null, headers: new Headers(), reason: 'revoked' }
+  }
+  // ---- end of issue 5 ----
+
+  /** A store (or lock, result cache) failure as a typed error. */
+  const storeError = (error: unknown, message: string): OidcSessionError =>
+    error instanceof OidcSessionError ? error : new StoreUnavailableError(message, { cause: error })
 
   async function authenticateWith(ctx: StoreContext): Promise<AuthResult> {
     const headers = new Headers()
@@ -169,13 +224,13 @@ export function createOidcSession(options: OidcSessionConfig & CreateOptions): O
     try {
       loaded = await store.load(ctx)
     } catch (error) {
-      const typed =
-        error instanceof OidcSessionError
-          ? error
-          : new StoreUnavailableError('the session store failed', { cause: error })
+      const typed = storeError(error, 'the session store failed')
       return done({ session: null, headers, reason: 'store-unavailable', error: typed })
     }
     if (!loaded.session) return done({ session: null, headers, reason: loaded.reason })
+    // Back-channel logout (issue 5): a session the provider ended is refused here.
+    const revoked = await revocationCheck(ctx, loaded.session)
+    if (revoked) return done(revoked)
     const session = loaded.session
     const state = tokenState(session.tokens, ctx.now, {
       leewaySeconds: config.leewaySeconds,
@@ -189,44 +244,91 @@ export function createOidcSession(options: OidcSessionConfig & CreateOptions): O
       if (loaded.stale) await store.save(ctx, session)
       return done({ session, headers, reason: 'ok' })
     }
+    if (state === 'due' && config.refreshInBackground && store.stateful) {
+      // Refresh ahead without blocking this request: the access token is still valid, and a
+      // stateful store's cookie (a ticket) does not change when the session does.
+      refreshSession(ctx, session, state).catch(() => undefined)
+      return done({ session, headers, reason: 'ok' })
+    }
+    return done(await refreshSession(ctx, session, state, headers))
+  }
+
+  /**
+   * Refresh `session` (single-flight; a recent refresh of the same token is reused) and save it.
+   * On a lost compare-and-set, the stored (newer) session wins.
+   */
+  async function refreshSession(
+    ctx: StoreContext,
+    session: Session,
+    state: 'due' | 'expired',
+    headers = new Headers(),
+  ): Promise<AuthResult> {
+    const ids = { sessionId: session.id, sub: session.sub }
+    const consumed = session.tokens.refreshToken
+    let outcome: RefreshOutcome
     try {
-      const outcome = await scheduler.refresh(session.tokens)
-      session.tokens = outcome.tokens
-      await store.save(ctx, session)
-      emit(config.events, 'refresh', {
-        sessionId: session.id,
-        sub: session.sub,
-        source: outcome.source,
-      })
-      return done({ session, headers, reason: 'refreshed' })
+      outcome = await scheduler.refresh(session.tokens)
     } catch (error) {
-      const typed =
-        error instanceof OidcSessionError
-          ? error
-          : new StoreUnavailableError('saving the refreshed session failed', { cause: error })
-      emit(config.events, 'refreshError', {
-        sessionId: session.id,
-        sub: session.sub,
-        code: typed.code,
-        transient: typed.transient,
-      })
-      if (error instanceof RefreshRejectedError) {
-        await endSession(ctx, session, 'refresh-rejected')
-        return done({ session: null, headers, reason: 'refresh-rejected', error })
+      const typed = storeError(error, 'the refresh lock or result cache failed')
+      emit(config.events, 'refreshError', { ...ids, code: typed.code, transient: typed.transient })
+      if (typed instanceof RefreshRejectedError) {
+        await endSession(ctx, session, 'refresh-rejected').catch(() => undefined)
+        return { session: null, headers, reason: 'refresh-rejected', error: typed }
       }
       if (typed.transient && state === 'due')
-        return done({ session, headers, reason: 'ok', warning: typed })
-      return done({
+        return { session, headers, reason: 'ok', warning: typed }
+      return {
         session: null,
         headers,
         reason:
           typed instanceof StoreUnavailableError ? 'store-unavailable' : 'provider-unavailable',
         error: typed,
-      })
+      }
     }
+    let current = session
+    current.tokens = outcome.tokens
+    try {
+      // A stateful store may have a newer version (another request saved first): take it, unless it
+      // still holds the refresh token this refresh consumed, then write the new tokens over it.
+      for (let attempt = 0; !(await store.save(ctx, current)); attempt++) {
+        const again = await store.load(ctx)
+        if (!again.session) return { session: null, headers, reason: again.reason }
+        current = again.session
+        if (current.tokens.refreshToken !== consumed) break
+        current.tokens = outcome.tokens
+        if (attempt >= 2) break // serve the new tokens; the result cache covers the next request
+      }
+    } catch (error) {
+      const typed = storeError(error, 'saving the refreshed session failed')
+      emit(config.events, 'refreshError', { ...ids, code: typed.code, transient: typed.transient })
+      return { session: null, headers, reason: 'store-unavailable', error: typed }
+    }
+    emit(config.events, 'refresh', { ...ids, source: outcome.source })
+    return { session: current, headers, reason: 'refreshed' }
   }
 
-  const logout = createLogout({ config, context, store, storeContext, endSession, responder })
+  const logout = createLogout({
+    config,
+    context,
+    store,
+    storeContext,
+    endSession,
+    responder,
+    scheduler: tracked,
+    resultCache,
+  })
+  const backchannelLogout = createBackchannelLogout({
+    config,
+    context,
+    store,
+    verifier: createLogoutTokenVerifier(context, {
+      replayCache: config.logout.replayCache ?? memoryReplayCache(10_000, config.now),
+      maxAgeSeconds: config.logout.logoutTokenMaxAgeSeconds,
+    }),
+    revocationList,
+    cookieName,
+    storeContext: (cookieHeader) => storeContext({ url: '/', headers: { cookie: cookieHeader } }),
+  })
 
   const manager: OidcSession = {
     config,
@@ -300,13 +402,23 @@ export function createOidcSession(options: OidcSessionConfig & CreateOptions): O
     authenticate: (request) => authenticateWith(storeContext(request)),
 
     async protect(request) {
-      const result = await authenticateWith(storeContext(request))
-      if (result.session) return { session: result.session, headers: result.headers }
-      return {
-        session: null,
-        headers: result.headers,
-        response: responder.failureResponse(request, result.reason, result.headers),
+      let result: AuthResult
+      try {
+        result = await authenticateWith(storeContext(request))
+      } catch (error) {
+        // A store or provider that fails while a dead session is being ended: 503, not a 500.
+        if (!(error instanceof OidcSessionError && error.transient)) throw error
+        const reason =
+          error instanceof StoreUnavailableError ? 'store-unavailable' : 'provider-unavailable'
+        const response = responder.failureResponse(request, reason)
+        return { session: null, headers: new Headers(), response }
       }
+      if (result.session) return { session: result.session, headers: result.headers }
+      // Failure answers carry cookie deletions only (see `deletionsOnly`), never a new cookie.
+      const response = responder.failureResponse(request, result.reason, result.headers)
+      const headers = new Headers()
+      for (const line of response.headers.getSetCookie()) headers.append('set-cookie', line)
+      return { session: null, headers, response }
     },
 
     async accessToken(request) {
@@ -326,7 +438,9 @@ export function createOidcSession(options: OidcSessionConfig & CreateOptions): O
       }
     },
 
-    logout: (request) => logout(request),
+    logout: (request, logoutOptions) => logout(request, logoutOptions),
+
+    backchannelLogout: (request) => backchannelLogout(request),
 
     errorResponse: (request, error) => responder.errorResponse(request, error),
   }
