@@ -195,7 +195,8 @@ export interface ResolvedConfig {
   resultCache: ResultCache | undefined
   logout: ResolvedLogoutConfig
   resultTtlSeconds: number
-  lockLeaseMs: number
+  /** `undefined`: the lock's own lease (`RefreshLock.leaseMs`), else 5 000 ms. */
+  lockLeaseMs: number | undefined
   lockWaitMs: number | undefined
   backoffInitialMs: number
   backoffMaxMs: number
@@ -418,7 +419,10 @@ export function resolveConfig(input: OidcSessionConfig): ResolvedConfig {
       60,
       true,
     ),
-    lockLeaseMs: positive(input.refresh?.lockLeaseMs, 'refresh.lockLeaseMs', 5_000),
+    lockLeaseMs:
+      input.refresh?.lockLeaseMs === undefined
+        ? undefined
+        : positive(input.refresh.lockLeaseMs, 'refresh.lockLeaseMs', 5_000),
     lockWaitMs:
       input.refresh?.lockWaitMs === undefined
         ? undefined

@@ -13,11 +13,17 @@ export interface LockLease {
 /**
  * A lock shared by every process that serves the same sessions. Keys are hashes, never tokens.
  *
- * - `acquire` takes the lock for `leaseMs` and keeps renewing it while held; it returns `null`
- *   when another holder has it.
- * - `waitForRelease` resolves when the key is released or after `timeoutMs`, whichever comes first.
+ * - `acquire` takes the lock for `leaseMs` and keeps renewing it while held (a crashed holder is
+ *   replaced once its lease expires); it returns `null` when another holder has it.
+ * - `waitForRelease` resolves when the key is released (waiters are woken, not polling), when the
+ *   holder's lease runs out, or after `timeoutMs`, whichever comes first. It resolves at once when
+ *   nobody holds the key.
+ * - `leaseMs`, when set, is the lease the lock was configured with; callers use it as their default.
+ *
+ * @see {@link runExclusive} for the protocol built on it
  */
 export interface RefreshLock {
   acquire(key: string, leaseMs: number): Promise<LockLease | null>
   waitForRelease(key: string, timeoutMs: number): Promise<void>
+  readonly leaseMs?: number
 }

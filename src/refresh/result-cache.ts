@@ -10,6 +10,10 @@ import type { TokenSet } from '../tokens/token-set.js'
 /**
  * Stores recent refresh results. Keys are SHA-256 hashes (never a token); implementations that
  * leave the process must encrypt values (the Redis one does). TTLs are seconds.
+ *
+ * The key is secret material: only holders of the refresh token can compute it. An implementation
+ * that leaves the process must not write it as is (the Redis one stores a hash of it and derives
+ * its encryption key from it).
  */
 export interface ResultCache {
   get(key: string): Promise<TokenSet | undefined>

@@ -128,7 +128,7 @@ export function createRefreshScheduler(options: RefreshSchedulerOptions): Refres
   const now = context.config.now
   const cache = options.cache ?? memoryResultCache(10_000, now)
   const ttl = options.resultTtlSeconds ?? 60
-  const leaseMs = options.lockLeaseMs ?? 5_000
+  const leaseMs = options.lockLeaseMs ?? options.lock?.leaseMs ?? 5_000
   const waitMs = options.lockWaitMs ?? context.config.timeoutMs + 2_000
   const backoffInitialMs = options.backoffInitialMs ?? 500
   const backoffMaxMs = options.backoffMaxMs ?? 30_000

@@ -152,7 +152,7 @@ export function createOidcSession(options: OidcSessionConfig & CreateOptions): O
     cache: resultCache,
     ...(config.lock ? { lock: config.lock } : {}),
     resultTtlSeconds: config.resultTtlSeconds,
-    lockLeaseMs: config.lockLeaseMs,
+    ...(config.lockLeaseMs !== undefined ? { lockLeaseMs: config.lockLeaseMs } : {}),
     ...(config.lockWaitMs !== undefined ? { lockWaitMs: config.lockWaitMs } : {}),
     backoffInitialMs: config.backoffInitialMs,
     backoffMaxMs: config.backoffMaxMs,

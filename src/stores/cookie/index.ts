@@ -3,30 +3,42 @@
  *
  * @module
  */
-import { CookieTooLargeError, SealError } from '../../errors.js'
+import { CookieTooLargeError, SealError, invalidArg } from '../../errors.js'
 import { validateSecrets } from '../../config.js'
 import { setCookieLine, type CookieAttributes, type CookieJar } from '../../request/cookie-jar.js'
 import { createSealer } from '../../session/codec.js'
-import { decodeSession, encodeSession, type Session } from '../../session/session.js'
+import { packSession, unpackSession, type Session } from '../../session/session.js'
 import type { LoadResult, SessionStore, StoreContext } from '../types.js'
 
 /** Options of {@link cookieStore}. */
 export interface CookieStoreOptions {
   /** Current secret first, then previous ones (≥ 32 characters each). */
   secrets: string | readonly string[]
-  /** Longest `Set-Cookie` line, attributes included. Default 4 050 bytes. */
+  /**
+   * Longest `Set-Cookie` line, attributes included, in bytes. Default 4 050. Whatever the limit,
+   * a cookie's name and value together never exceed 4 096 bytes (RFC 6265 §6.1 minimum).
+   */
   maxCookieBytes?: number
   /**
-   * Budget for all the session's cookies together (`name=value; ` each), so the whole `Cookie`
-   * header stays under common server limits (8 KB). Default 7 680 bytes.
+   * Budget in bytes for all the session's cookies together in the request's `Cookie` header
+   * (`name=value; ` each), so the whole header stays under common server limits (nginx: 8 KB).
+   * Default 7 680 (leaves 512 bytes for the application's own cookies).
    */
   maxTotalBytes?: number
   /** Past the budget: `throw` a {@link CookieTooLargeError} (default), or `warn` and store anyway. */
   onOversize?: 'throw' | 'warn'
 }
 
+/** How many opened sessions a store keeps, by their exact sealed string. */
+const CACHE_SIZE = 256
+/** Most chunks ever written or read. */
 const MAX_CHUNKS = 32
+/** Separates the chunk count from the data in chunk 0 (`3*eyJ…`). */
 const CHUNK_MARK = '*'
+/** RFC 6265 §6.1: browsers keep at least 4 096 bytes of name + value per cookie. */
+const MAX_NAME_VALUE = 4096
+const CHUNK_COUNT = /^[1-9]\d?$/
+const CHUNK_INDEX = /^(?:0|[1-9]\d{0,2})$/
 
 function chunkName(name: string, index: number): string {
   return `${name}.${index}`
@@ -37,29 +49,57 @@ function carried(jar: CookieJar, name: string): string[] {
   const prefix = `${name}.`
   return jar
     .names()
-    .filter((n) => n === name || (n.startsWith(prefix) && /^\d+$/.test(n.slice(prefix.length))))
+    .filter((n) => n === name || (n.startsWith(prefix) && CHUNK_INDEX.test(n.slice(prefix.length))))
+}
+
+/** Bytes one cookie takes in a `Cookie` request header, separator included. */
+const headerBytes = (name: string, value: string) => name.length + 1 + value.length + 2
+
+function positiveInteger(value: unknown, name: string, min: number): number | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min)
+    throw invalidArg(`"${name}" must be an integer ≥ ${min}`)
+  return value
 }
 
 /**
- * Create the cookie store (the default store).
+ * Create the cookie store (the default store): the session packed without duplicated claims
+ * (`sub`/`sid` come back from the id_token, JWTs travel as raw bytes), sealed with `jose` as a JWE
+ * (`dir` + `A256GCM`, HKDF-derived keys named by `kid`), split into `name.0 … name.N` when it
+ * outgrows one cookie.
  *
  * Every save expires each chunk and unsplit cookie the request carried that the new session no
- * longer uses (grow, shrink, chunked ↔ single). A missing, extra or reordered chunk gives
- * `incomplete`; anything that does not open gives `tampered` — never an exception.
+ * longer uses (grow, shrink, chunked ↔ single). A missing or extra chunk gives `incomplete`;
+ * reordered or altered chunks, foreign keys and garbage give `tampered` — never an exception. A
+ * session sealed under a previous secret loads with `stale: true` (the manager saves it again,
+ * under the current secret).
  *
  * @param options see {@link CookieStoreOptions}
  * @returns a {@link SessionStore}
- * @throws TypeError `ERR_INVALID_ARG_VALUE` for invalid options
+ * @throws TypeError `ERR_INVALID_ARG_VALUE` / `ERR_INVALID_ARG_TYPE` for invalid options; `save`
+ * throws {@link CookieTooLargeError} (`ERR_COOKIE_TOO_LARGE`) past the budget (see `onOversize`)
+ * or past 32 chunks
  * @example
  * ```ts
- * const store = cookieStore({ secrets: [process.env.SESSION_SECRET!] })
+ * const store = cookieStore({ secrets: [process.env.SESSION_SECRET!, process.env.OLD_SECRET!] })
+ * const auth = createOidcSession({ ...options, store })
  * ```
+ * @see https://www.rfc-editor.org/rfc/rfc6265#section-6.1 (cookie size limits)
+ * @see https://www.rfc-editor.org/rfc/rfc7516#section-7.1 (JWE compact serialisation)
  */
 export function cookieStore(options: CookieStoreOptions): SessionStore {
-  const sealer = createSealer(validateSecrets(options?.secrets, 'secrets'), 'session')
-  const maxCookieBytes = options.maxCookieBytes ?? 4050
-  const maxTotalBytes = options.maxTotalBytes ?? 7680
+  if (typeof options !== 'object' || options === null)
+    throw invalidArg('"options" must be an object', 'ERR_INVALID_ARG_TYPE')
+  const sealer = createSealer(validateSecrets(options.secrets, 'secrets'), 'session')
+  const maxCookieBytes = positiveInteger(options.maxCookieBytes, 'maxCookieBytes', 256) ?? 4050
+  const maxTotalBytes = positiveInteger(options.maxTotalBytes, 'maxTotalBytes', 256) ?? 7680
   const onOversize = options.onOversize ?? 'throw'
+  if (onOversize !== 'throw' && onOversize !== 'warn')
+    throw invalidArg('"onOversize" must be "throw" or "warn"')
+  // Sessions opened lately, by their exact sealed string. AES-GCM authenticates every byte, so the
+  // same string is the same session: a browser sending its cookie again costs a lookup, not a
+  // decryption. Only values that opened get in; each hit still checks the expiry.
+  const opened = new Map<string, { session: Session; expiresAt: number; stale: boolean }>()
 
   function readSealed(
     jar: CookieJar,
@@ -68,54 +108,73 @@ export function cookieStore(options: CookieStoreOptions): SessionStore {
     const first = jar.get(chunkName(name, 0))
     if (first === undefined) {
       const single = jar.get(name)
-      return single === undefined || single === '' ? { failure: 'none' } : { sealed: single }
+      if (single !== undefined && single !== '') return { sealed: single }
+      // Chunks without their chunk 0: a partial set, not "no cookie".
+      return carried(jar, name).some((n) => n !== name)
+        ? { failure: 'incomplete' }
+        : { failure: 'none' }
     }
     const mark = first.indexOf(CHUNK_MARK)
-    const count = Number(first.slice(0, mark))
-    if (mark < 1 || !Number.isInteger(count) || count < 1 || count > MAX_CHUNKS)
-      return { failure: 'incomplete' }
+    const countText = mark < 1 ? '' : first.slice(0, mark)
+    if (!CHUNK_COUNT.test(countText)) return { failure: 'incomplete' }
+    const count = Number(countText)
+    if (count > MAX_CHUNKS) return { failure: 'incomplete' }
     const parts = [first.slice(mark + 1)]
     for (let i = 1; i < count; i++) {
       const part = jar.get(chunkName(name, i))
       if (part === undefined || part === '') return { failure: 'incomplete' }
       parts.push(part)
     }
-    if (jar.get(chunkName(name, count)) !== undefined) return { failure: 'incomplete' }
+    // Any chunk past the announced count is a leftover of another session: refuse the set.
+    const prefix = `${name}.`
+    for (const n of carried(jar, name)) {
+      if (n.startsWith(prefix) && Number(n.slice(prefix.length)) >= count)
+        return { failure: 'incomplete' }
+    }
     return { sealed: parts.join('') }
+  }
+
+  /** The cookies (name → value) that hold `sealed` under `name`. */
+  function layout(name: string, sealed: string, attributes: CookieAttributes): Map<string, string> {
+    // Sealed values are ASCII (base64url and dots), so characters are bytes.
+    const room = (cookieName: string, extra: number) =>
+      Math.min(
+        maxCookieBytes - setCookieLine(cookieName, '', attributes).length,
+        MAX_NAME_VALUE - cookieName.length - 1,
+      ) - extra
+    const cookies = new Map<string, string>()
+    if (sealed.length <= room(name, 0)) {
+      cookies.set(name, sealed)
+      return cookies
+    }
+    // Room per chunk, computed for the longest chunk name and a two-digit count prefix.
+    const perChunk = room(chunkName(name, MAX_CHUNKS - 1), 3)
+    const count = perChunk > 0 ? Math.ceil(sealed.length / perChunk) : Infinity
+    if (count > MAX_CHUNKS)
+      throw new CookieTooLargeError(
+        `the session needs more than ${MAX_CHUNKS} cookies: use a stateful store such as redisStore (oidc-session/redis)`,
+      )
+    for (let i = 0; i < count; i++) {
+      const part = sealed.slice(i * perChunk, (i + 1) * perChunk)
+      cookies.set(chunkName(name, i), i === 0 ? `${count}${CHUNK_MARK}${part}` : part)
+    }
+    return cookies
   }
 
   function write(context: StoreContext, sealed: string, maxAge: number): void {
     const { jar, cookie } = context
     const attributes: CookieAttributes = { ...cookie.attributes, maxAge }
-    // Sealed values are ASCII, so characters are bytes.
-    const overhead = (name: string) => setCookieLine(name, '', attributes).length
-    const keep = new Set<string>()
-    if (overhead(cookie.name) + sealed.length <= maxCookieBytes) {
-      jar.set(cookie.name, sealed, attributes)
-      keep.add(cookie.name)
-    } else {
-      const room = maxCookieBytes - overhead(chunkName(cookie.name, MAX_CHUNKS)) - 3
-      const count = Math.ceil(sealed.length / room)
-      if (count > MAX_CHUNKS)
-        throw new CookieTooLargeError(
-          'the session is too large for cookies: use a stateful store such as redisStore',
-        )
-      for (let i = 0; i < count; i++) {
-        const part = sealed.slice(i * room, (i + 1) * room)
-        const name = chunkName(cookie.name, i)
-        jar.set(name, i === 0 ? `${count}${CHUNK_MARK}${part}` : part, attributes)
-        keep.add(name)
-      }
-    }
-    for (const name of carried(jar, cookie.name)) {
-      if (!keep.has(name)) jar.expire(name, cookie.attributes)
-    }
-    const total =
-      [...keep].reduce((sum, name) => sum + name.length + 3, 0) + sealed.length + 3 * keep.size
+    const cookies = layout(cookie.name, sealed, attributes)
+    let total = 0
+    for (const [name, value] of cookies) total += headerBytes(name, value)
     if (total > maxTotalBytes) {
-      const message = `the session cookies take ${total} bytes, over the ${maxTotalBytes}-byte budget: use a stateful store such as redisStore`
+      const message = `the session cookies take ${total} bytes of the Cookie header, over the ${maxTotalBytes}-byte budget: use a stateful store such as redisStore (oidc-session/redis)`
       if (onOversize === 'throw') throw new CookieTooLargeError(message)
       console.warn(`oidc-session: ${message}`)
+    }
+    for (const [name, value] of cookies) jar.set(name, value, attributes)
+    for (const name of carried(jar, cookie.name)) {
+      if (!cookies.has(name)) jar.expire(name, cookie.attributes)
     }
   }
 
@@ -125,23 +184,32 @@ export function cookieStore(options: CookieStoreOptions): SessionStore {
     async load({ jar, cookie, now }): Promise<LoadResult> {
       const read = readSealed(jar, cookie.name)
       if ('failure' in read) return { session: null, reason: read.failure }
-      let opened: { value: unknown; stale: boolean }
-      try {
-        opened = await sealer.unseal(read.sealed, now)
-      } catch (error) {
-        if (error instanceof SealError && error.message === 'sealed value has expired')
-          return { session: null, reason: 'expired' }
-        return { session: null, reason: 'tampered' }
+      let entry = opened.get(read.sealed)
+      if (!entry) {
+        let unsealed: { bytes: Uint8Array; expiresAt: number; stale: boolean }
+        try {
+          unsealed = await sealer.unsealBytes(read.sealed, now)
+        } catch (error) {
+          if (error instanceof SealError && error.message === 'sealed value has expired')
+            return { session: null, reason: 'expired' }
+          return { session: null, reason: 'tampered' }
+        }
+        const session = unpackSession(unsealed.bytes)
+        if (!session) return { session: null, reason: 'tampered' }
+        entry = { session, expiresAt: unsealed.expiresAt, stale: unsealed.stale }
+        if (opened.size >= CACHE_SIZE) opened.delete(opened.keys().next().value as string)
+        opened.set(read.sealed, entry)
       }
-      const session = decodeSession(opened.value)
-      if (!session) return { session: null, reason: 'tampered' }
-      if (session.expiresAt <= now) return { session: null, reason: 'expired' }
-      return opened.stale ? { session, stale: true } : { session }
+      if (entry.expiresAt <= now || entry.session.expiresAt <= now)
+        return { session: null, reason: 'expired' }
+      // A copy: callers update the version and the tokens of what they get.
+      const session: Session = { ...entry.session, tokens: { ...entry.session.tokens } }
+      return entry.stale ? { session, stale: true } : { session }
     },
 
     async save(context, session) {
       const next = { ...session, version: session.version + 1 }
-      const sealed = await sealer.seal(encodeSession(next), next.expiresAt)
+      const sealed = await sealer.sealBytes(packSession(next), next.expiresAt)
       write(context, sealed, Math.max(0, next.expiresAt - context.now))
       session.version = next.version
       return true

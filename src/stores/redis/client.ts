@@ -11,7 +11,7 @@ import { StoreUnavailableError } from '../../errors.js'
 export interface RedisClient {
   /**
    * Send one command. `key` is the first key the command touches (cluster routing).
-   * @throws {@link StoreUnavailableError} after the timeout or when the connection fails
+   * @throws `StoreUnavailableError` after the timeout or when the connection fails
    */
   command(key: string | undefined, args: readonly (string | number)[]): Promise<unknown>
   /**

@@ -171,11 +171,11 @@ describe('cookieStore: chunking', () => {
   it('honours a smaller maxCookieBytes', async () => {
     const store = cookieStore({ ...roomy, maxCookieBytes: 1000 })
     const browser = new Browser()
-    const lines = await saveInto(browser, store, bigSession(3000))
+    const lines = await saveInto(browser, store, bigSession(4000))
     expect(lines.length).toBeGreaterThan(4)
     for (const line of lines) expect(line.length).toBeLessThanOrEqual(1000)
     expect((await store.load(context(browser.jar(), NOW))).session?.tokens.idToken).toBe(
-      noise(3000, 7),
+      noise(4000, 7),
     )
   })
 
