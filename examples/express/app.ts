@@ -4,7 +4,13 @@
 import express, { type Express } from 'express'
 import { createOidcSession, type OidcSession, type SessionStore } from 'oidc-session'
 import { oidcRouter, protect, sendResponse, fromNodeRequest } from 'oidc-session/express'
-import { redisStore } from 'oidc-session/redis'
+import {
+  redisLock,
+  redisReplayCache,
+  redisResultCache,
+  redisRevocationList,
+  redisStore,
+} from 'oidc-session/redis'
 import { Redis } from 'ioredis'
 
 /** The environment the example reads (all names from the examples contract). */
@@ -25,23 +31,37 @@ function required(env: ExampleEnv, name: keyof ExampleEnv): string {
   return value
 }
 
-/**
- * `SESSION_STORE=redis`: the Redis session store on an ioredis client for `REDIS_URL` (the
- * cookie then holds only a ticket). The client lives as long as the process.
- */
-export function createRedisStore(redisUrl: string): SessionStore {
+/** One shared ioredis client for `REDIS_URL`, living as long as the process. */
+function redisClient(redisUrl: string): Redis {
   const client = new Redis(redisUrl)
   client.on('error', (error: Error) => console.error(`redis: ${error.message}`))
+  return client
+}
+
+/**
+ * `SESSION_STORE=redis`: the Redis session store (the cookie then holds only a ticket), idle
+ * timeout 8 h.
+ */
+export function createRedisStore(redis: Redis | string): SessionStore {
+  const client = typeof redis === 'string' ? redisClient(redis) : redis
   return redisStore({ client, idleTimeout: 8 * 3600 })
 }
 
-/** Build the example's `OidcSession` from the environment. */
+/**
+ * Build the example's `OidcSession` from the environment. Whenever `REDIS_URL` is set, Redis holds
+ * the refresh lock, the recent-result cache and the back-channel revocation list (so several
+ * instances side by side refresh once and log out together), whatever `SESSION_STORE` says.
+ */
 export function createAuth(env: ExampleEnv, store?: SessionStore): OidcSession {
   const appUrl = required(env, 'APP_URL').replace(/\/+$/, '')
   const storeKind = env.SESSION_STORE ?? 'cookie'
   if (storeKind !== 'cookie' && storeKind !== 'redis')
     throw new Error('SESSION_STORE must be "cookie" or "redis"')
-  if (storeKind === 'redis' && !store) store = createRedisStore(required(env, 'REDIS_URL'))
+  const redis = env.REDIS_URL ? redisClient(env.REDIS_URL) : undefined
+  if (storeKind === 'redis' && !store) {
+    if (!redis) throw new Error('SESSION_STORE=redis needs REDIS_URL')
+    store = createRedisStore(redis)
+  }
   return createOidcSession({
     issuer: required(env, 'OIDC_ISSUER'),
     client: {
@@ -52,6 +72,15 @@ export function createAuth(env: ExampleEnv, store?: SessionStore): OidcSession {
     postLogoutRedirectUri: `${appUrl}/`,
     secrets: required(env, 'SESSION_SECRET').split(','),
     ...(store ? { store } : {}),
+    ...(redis
+      ? {
+          refresh: { lock: redisLock(redis), resultCache: redisResultCache(redis) },
+          logout: {
+            revocationList: redisRevocationList(redis),
+            replayCache: redisReplayCache(redis),
+          },
+        }
+      : {}),
   })
 }
 

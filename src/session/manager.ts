@@ -58,8 +58,16 @@ export type AuthResult =
       reason: 'ok' | 'refreshed'
       /** A transient refresh failure while the access token is still valid. */
       warning?: OidcSessionError
+      error?: undefined
     }
-  | { session: null; headers: Headers; reason: AuthFailure; error?: OidcSessionError }
+  | {
+      session: null
+      headers: Headers
+      reason: AuthFailure
+      /** The typed error behind `reason`, when there is one. */
+      error?: OidcSessionError
+      warning?: undefined
+    }
 
 /** Result of {@link OidcSession.protect}: a session, or the response to send instead. */
 export type ProtectResult =

@@ -88,6 +88,7 @@ function expectKept(result: AuthResult): void {
 
 function expectTransient(result: AuthResult): ProviderUnavailableError {
   expect(result.session).toBeNull()
+  if (result.session) throw new Error('expected no session')
   expect(result.reason).toBe('provider-unavailable')
   expect(result.error).toBeInstanceOf(ProviderUnavailableError)
   expect(result.error?.code).toBe('ERR_PROVIDER_UNAVAILABLE')
