@@ -29,7 +29,7 @@ function audienceOf(value: unknown): string | undefined {
  * Merge `next` (from a refresh response) over `current`:
  * - a missing `refresh_token` keeps the current one (RFC 6749 §6);
  * - a missing `id_token` keeps the current one, a missing `scope` the current scope;
- * - a new `id_token` must keep `iss`, `sub`, `aud` and `auth_time`, and carry no other `nonce`
+ * - a new `id_token` must keep `iss`, `sub`, `aud`, `azp` and `auth_time`, and carry no other `nonce`
  *   than the original one (OpenID Connect Core §12.2), else the response is refused.
  *
  * A current `id_token` that does not decode (corrupted at rest) is no evidence to compare with: the
@@ -81,5 +81,9 @@ export function mergeTokens(
   }
   if (after.nonce !== undefined && after.nonce !== before.nonce)
     throw new ProviderResponseError('refreshed id_token changed "nonce"')
+  // §12.2: "its azp Claim Value MUST be the same as in the ID Token issued when the original
+  // authentication occurred; if no azp Claim was present in the original ID Token, one MUST NOT
+  // be present in the new ID Token".
+  if (after.azp !== before.azp) throw new ProviderResponseError('refreshed id_token changed "azp"')
   return merged
 }

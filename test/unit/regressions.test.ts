@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { resolveConfig } from '../../src/config.js'
-import { CookieTooLargeError } from '../../src/errors.js'
+import { UnsecuredJWT } from 'jose'
+import { CookieTooLargeError, ProviderResponseError } from '../../src/errors.js'
+import { mergeTokens } from '../../src/tokens/merge.js'
 import { CookieJar } from '../../src/request/cookie-jar.js'
 import { isAjax } from '../../src/request/is-ajax.js'
 import { createSealer } from '../../src/session/codec.js'
@@ -63,5 +65,38 @@ describe('regressions', () => {
       true,
       true,
     ])
+  })
+
+  it('B7 a refreshed id_token that changes or adds azp is refused (OIDC Core §12.2)', () => {
+    const claims = { iss: 'https://i', sub: 's', aud: ['app', 'api'], azp: 'app' }
+    const current = {
+      accessToken: 'a',
+      tokenType: 'Bearer',
+      idToken: new UnsecuredJWT(claims).encode(),
+    }
+    const changed = {
+      accessToken: 'b',
+      tokenType: 'Bearer',
+      idToken: new UnsecuredJWT({ ...claims, azp: 'api' }).encode(),
+    }
+    expect(() => mergeTokens(current, changed)).toThrow(ProviderResponseError)
+    const { azp: _azp, ...withoutAzp } = claims
+    const original = {
+      accessToken: 'a',
+      tokenType: 'Bearer',
+      idToken: new UnsecuredJWT(withoutAzp).encode(),
+    }
+    const added = {
+      accessToken: 'b',
+      tokenType: 'Bearer',
+      idToken: new UnsecuredJWT(claims).encode(),
+    }
+    expect(() => mergeTokens(original, added)).toThrow(ProviderResponseError)
+    const same = {
+      accessToken: 'b',
+      tokenType: 'Bearer',
+      idToken: new UnsecuredJWT(claims).encode(),
+    }
+    expect(mergeTokens(current, same).accessToken).toBe('b')
   })
 })
