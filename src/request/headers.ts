@@ -21,45 +21,34 @@ export interface RequestLike {
 export type HeadersInput = RequestLike | Headers | HeaderRecord
 
 function isHeaders(value: unknown): value is Headers {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as Headers).get === 'function' &&
-    typeof (value as Headers).has === 'function'
-  )
+  return typeof (value as Headers | null)?.get === 'function'
 }
 
 function headersOf(input: HeadersInput): Headers | HeaderRecord {
-  if (isHeaders(input)) return input
-  const maybe = (input as RequestLike).headers
-  if (
-    maybe !== undefined &&
-    typeof maybe === 'object' &&
-    typeof (input as RequestLike).url === 'string'
-  )
-    return maybe
-  return input as HeaderRecord
+  const inner = (input as Partial<RequestLike>).headers
+  // A header record's values are strings or arrays, never an object: `headers` is a request's.
+  return isHeaders(input) || typeof inner !== 'object' || inner === null || Array.isArray(inner)
+    ? (input as Headers | HeaderRecord)
+    : inner
 }
 
 /**
  * Read one header, case-insensitively; repeated values are joined with `, ` (`cookie` with `; `).
+ *
+ * @param input a request, a `Headers` object or a header record
+ * @param name the header name, any case
+ * @returns the value, or `undefined` when absent
  */
 export function getHeader(input: HeadersInput, name: string): string | undefined {
   const headers = headersOf(input)
   if (isHeaders(headers)) return headers.get(name) ?? undefined
   const lower = name.toLowerCase()
-  let value = headers[lower]
-  if (value === undefined) {
-    for (const key of Object.keys(headers)) {
-      if (key.toLowerCase() === lower) {
-        value = headers[key]
-        break
-      }
-    }
+  for (const key in headers) {
+    const value = headers[key]
+    if (value !== undefined && key.toLowerCase() === lower)
+      return typeof value === 'string' ? value : value.join(lower === 'cookie' ? '; ' : ', ')
   }
-  if (value === undefined) return undefined
-  if (typeof value === 'string') return value
-  return value.join(lower === 'cookie' ? '; ' : ', ')
+  return undefined
 }
 
 /** The request method, upper-cased (`GET` when unknown). */

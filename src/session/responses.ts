@@ -6,7 +6,7 @@
  */
 import type { ResolvedConfig } from '../config.js'
 import { CallbackError, OidcSessionError, SessionRequiredError } from '../errors.js'
-import { getUrl, type RequestLike } from '../request/headers.js'
+import { getHeader, getMethod, getUrl, type RequestLike } from '../request/headers.js'
 import { classifyRequest, type ClassifyOptions } from '../request/is-ajax.js'
 import { safeReturnTo } from '../request/url.js'
 import type { AuthFailure } from './manager.js'
@@ -41,11 +41,34 @@ export function html(
   )
 }
 
+/**
+ * Keep only what a failure answer may carry: every header but `Set-Cookie`, and of the
+ * `Set-Cookie` lines only those that delete a cookie (`Max-Age=0`). A 401/302/503 never *sets* a
+ * cookie, so a burst of failing requests cannot pile cookies up into a `431`.
+ *
+ * @param headers headers collected while authenticating
+ * @returns a new `Headers`
+ */
+export function deletionsOnly(headers: Headers): Headers {
+  const out = new Headers()
+  headers.forEach((value, name) => {
+    if (name !== 'set-cookie') out.set(name, value)
+  })
+  for (const line of headers.getSetCookie())
+    if (/;\s*max-age=0\s*(;|$)/i.test(line)) out.append('set-cookie', line)
+  return out
+}
+
 /** Builds failure answers for one configuration. */
 export interface Responder {
-  /** `/login?returnTo=<this request's path>`. */
+  /**
+   * `<loginPath>?returnTo=<where to land after login>`: the request's own path and query for a
+   * GET/HEAD navigation; for an API call (whose URL is not a page) and a non-GET navigation (a
+   * form POST: its URL may not answer a GET), the same-origin page in `Referer`, else the API
+   * call's own path (GET) or `/`. Never the login or callback path (no login loop).
+   */
   loginUrl(request: RequestLike): string
-  /** No usable session: 401 JSON / 302 login, or 503 for transient reasons. */
+  /** No usable session: 401 JSON / 302 login, or 503 for transient reasons. Never sets a cookie. */
   failureResponse(request: RequestLike, reason: AuthFailure, headers?: Headers): Response
   /** Any error thrown by the manager, as a response. */
   errorResponse(request: RequestLike, error: unknown): Response
@@ -56,10 +79,22 @@ export interface Responder {
 /** Create the {@link Responder} for `config`. */
 export function createResponder(config: ResolvedConfig, classify: ClassifyOptions): Responder {
   const ajaxOf = (request: RequestLike) => classifyRequest(request, classify).ajax
+  const noReturn = new Set([config.loginPath, config.redirectUri.pathname])
+
+  /** `value` as a same-origin path that is not the login or callback route, else `undefined`. */
+  const landing = (value: string | undefined): string | undefined => {
+    const path = safeReturnTo(value, config.appOrigin, '')
+    return path && !noReturn.has(new URL(path, config.appOrigin).pathname) ? path : undefined
+  }
 
   const loginUrl = (request: RequestLike) => {
     const url = getUrl(request, config.appOrigin)
-    const returnTo = safeReturnTo(url.pathname + url.search, config.appOrigin)
+    const own = landing(url.pathname + url.search)
+    const get = /^(GET|HEAD)$/.test(getMethod(request))
+    const returnTo =
+      (get && !ajaxOf(request)
+        ? own
+        : (landing(getHeader(request, 'referer')) ?? (get ? own : undefined))) ?? '/'
     return `${config.loginPath}?returnTo=${encodeURIComponent(returnTo)}`
   }
 
@@ -92,7 +127,8 @@ export function createResponder(config: ResolvedConfig, classify: ClassifyOption
   const responder: Responder = {
     loginUrl,
 
-    failureResponse(request, reason, headers = new Headers()) {
+    failureResponse(request, reason, collected = new Headers()) {
+      const headers = deletionsOnly(collected)
       if (reason === 'provider-unavailable' || reason === 'store-unavailable') {
         return unavailable(request, `session check failed: ${reason}`, headers)
       }

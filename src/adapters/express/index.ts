@@ -28,6 +28,34 @@ export interface RouterPaths {
   login?: string
   callback?: string
   logout?: string
+  /** `POST` receiver of OpenID Connect back-channel logout. Default `/backchannel-logout`. */
+  backchannelLogout?: string
+}
+
+/** Largest back-channel logout body read, in bytes (a logout token is a few hundred). */
+const MAX_BACKCHANNEL_BODY = 64 * 1024
+
+/** The form body of a back-channel logout: parsed by a body parser already, or read here. */
+async function backchannelRequest(req: Request) {
+  const base = fromNodeRequest(req)
+  const parsed: unknown = (req as { body?: unknown }).body
+  if (
+    typeof parsed === 'string' ||
+    (typeof parsed === 'object' && parsed !== null && Object.keys(parsed).length > 0)
+  )
+    return { ...base, body: parsed as string | Record<string, unknown> }
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of req as AsyncIterable<Buffer | string>) {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk
+    size += bytes.length
+    if (size > MAX_BACKCHANNEL_BODY) break
+    chunks.push(bytes)
+  }
+  return {
+    ...base,
+    body: size > MAX_BACKCHANNEL_BODY ? '' : Buffer.concat(chunks).toString('utf8'),
+  }
 }
 
 function handler(
@@ -47,7 +75,8 @@ function handler(
 }
 
 /**
- * The authentication routes: `GET /login`, `GET /callback`, `GET|POST /logout`. Failures become
+ * The authentication routes: `GET /login`, `GET /callback`, `GET|POST /logout`,
+ * `POST /backchannel-logout` (reads the form body itself unless a body parser already did). Failures become
  * clear responses (400 for a bad callback, 503 when the provider is down), never a 500 page.
  *
  * @param auth from `createOidcSession`
@@ -61,11 +90,14 @@ export function oidcRouter(auth: OidcSession, paths: RouterPaths = {}): RequestH
   const login = paths.login ?? auth.config.loginPath
   const callback = paths.callback ?? auth.config.redirectUri.pathname
   const logout = paths.logout ?? '/logout'
+  const backchannelLogout = paths.backchannelLogout ?? '/backchannel-logout'
   const routes: Record<string, (req: Request) => Promise<Response>> = {
     [`GET ${login}`]: (req) => auth.login(fromNodeRequest(req)),
     [`GET ${callback}`]: (req) => auth.callback(fromNodeRequest(req)),
     [`GET ${logout}`]: (req) => auth.logout(fromNodeRequest(req)),
     [`POST ${logout}`]: (req) => auth.logout(fromNodeRequest(req)),
+    [`POST ${backchannelLogout}`]: async (req) =>
+      auth.backchannelLogout(await backchannelRequest(req)),
   }
   return (req: Request, res: ExpressResponse, next: NextFunction) => {
     const route = routes[`${req.method === 'HEAD' ? 'GET' : req.method} ${req.path}`]
