@@ -199,6 +199,26 @@ export function createSealer(secrets: readonly string[], purpose: string): Seale
   }
 }
 
+/** A 32-byte raw key, or an imported AES-GCM `CryptoKey`. */
+function isAesKey(key: unknown): key is Uint8Array | CryptoKey {
+  if (key instanceof Uint8Array) return key.length === 32
+  return (
+    typeof CryptoKey !== 'undefined' && key instanceof CryptoKey && key.algorithm.name === 'AES-GCM'
+  )
+}
+
+/**
+ * Import a 32-byte raw key once as a non-extractable AES-GCM `CryptoKey` (cache the result:
+ * importing on every call costs a WebCrypto round trip).
+ */
+export function importAesKey(raw: Uint8Array): Promise<CryptoKey> {
+  if (!(raw instanceof Uint8Array) || raw.length !== 32) throw new SealError('key must be 32 bytes')
+  return crypto.subtle.importKey('raw', raw as Uint8Array<ArrayBuffer>, 'AES-GCM', false, [
+    'encrypt',
+    'decrypt',
+  ])
+}
+
 /** Seconds since the epoch as an unsigned 32-bit integer (rounded down: never opens later). */
 function clampSeconds(seconds: number): number {
   return Number.isFinite(seconds) ? Math.min(0xffffffff, Math.max(0, Math.floor(seconds))) : 0
@@ -223,10 +243,10 @@ function clampSeconds(seconds: number): number {
  */
 export async function sealWithKey(
   value: unknown,
-  key: Uint8Array,
+  key: Uint8Array | CryptoKey,
   expiresAt: number,
 ): Promise<string> {
-  if (!(key instanceof Uint8Array) || key.length !== 32) throw new SealError('key must be 32 bytes')
+  if (!isAesKey(key)) throw new SealError('key must be 32 bytes or an AES-GCM CryptoKey')
   const plaintext = encoder.encode(JSON.stringify({ v: value, e: expiresAt }))
   return new CompactEncrypt(plaintext)
     .setProtectedHeader({ alg: 'dir', enc: 'A256GCM' })
@@ -249,13 +269,13 @@ export async function sealWithKey(
  */
 export async function unsealWithKey(
   sealed: string,
-  key: Uint8Array,
+  key: Uint8Array | CryptoKey,
   now: number,
 ): Promise<unknown> {
   if (typeof sealed !== 'string' || sealed.length === 0 || sealed.length > 1 << 20) {
     throw new SealError('sealed value is empty or too large')
   }
-  if (!(key instanceof Uint8Array) || key.length !== 32) throw new SealError('key must be 32 bytes')
+  if (!isAesKey(key)) throw new SealError('key must be 32 bytes or an AES-GCM CryptoKey')
   let plaintext: Uint8Array
   try {
     plaintext = (

@@ -21,7 +21,8 @@
 import { base64url } from 'jose'
 import { SealError, StoreUnavailableError, invalidArg } from '../../errors.js'
 import { randomId } from '../../lib/random.js'
-import { sealWithKey, unsealWithKey } from '../../session/codec.js'
+import { importAesKey, sealWithKey, unsealWithKey } from '../../session/codec.js'
+import { memoize } from '../../lib/memo.js'
 import { decodeSession, encodeSession, type Session } from '../../session/session.js'
 import type { LoadResult, StatefulSessionStore, StoreContext } from '../types.js'
 import { toRedisClient, type RedisClient, type RedisClientInput } from './client.js'
@@ -60,8 +61,8 @@ export interface RedisStore extends StatefulSessionStore {
 interface Ticket {
   /** The cookie value: `id.key`. */
   value: string
-  /** The per-session AES-256-GCM key (never stored in Redis). */
-  key: Uint8Array
+  /** The per-session AES-256-GCM key (never stored in Redis), imported once. */
+  key: CryptoKey
   /** h(id): names the session in Redis. */
   handle: string
 }
@@ -111,8 +112,14 @@ async function digest(algorithm: 'SHA-1' | 'SHA-256', text: string): Promise<Uin
 }
 
 /** h(x): 16 bytes of SHA-256 under a label, base64url (22 characters). */
-async function tag(label: string, value: string): Promise<string> {
-  return base64url.encode((await digest('SHA-256', `oidc-session ${label}\0${value}`)).slice(0, 16))
+/** h(label, value): 128 bits of a labelled SHA-256, memoized (ticket ids, subs and sids repeat on every request). */
+const tagOf = memoize(10_000, async (input: string) =>
+  base64url.encode((await digest('SHA-256', `oidc-session ${input}`)).slice(0, 16)),
+)
+/** The ticket's base64url key, imported once as a non-extractable AES-GCM `CryptoKey`. */
+const aesKeyOf = memoize(10_000, (encoded: string) => importAesKey(base64url.decode(encoded)))
+function tag(label: string, value: string): Promise<string> {
+  return tagOf(`${label}\0${value}`)
 }
 
 const shas = new Map<string, Promise<string>>()
@@ -205,13 +212,16 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
     const match = value === undefined ? null : TICKET.exec(value)
     if (!match || value === undefined) return undefined
     const [, id = '', key = ''] = match
-    return { value, key: base64url.decode(key), handle: await tag('ticket', id) }
+    const [cryptoKey, handle] = await Promise.all([aesKeyOf(key), tag('ticket', id)])
+    return { value, key: cryptoKey, handle }
   }
 
   async function newTicket(): Promise<Ticket> {
     const id = randomId(16)
     const key = crypto.getRandomValues(new Uint8Array(32))
-    return { value: `${id}.${base64url.encode(key)}`, key, handle: await tag('ticket', id) }
+    const encoded = base64url.encode(key)
+    const [cryptoKey, handle] = await Promise.all([aesKeyOf(encoded), tag('ticket', id)])
+    return { value: `${id}.${encoded}`, key: cryptoKey, handle }
   }
 
   /** Remove `handle` from index sets; best effort (a stale handle is harmless). */
