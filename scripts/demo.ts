@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Agent } from '../test/fixtures/agent.js'
 import { NAVIGATION_HEADERS, rawRequest } from '../test/fixtures/navigate.js'
-import { freePort, startProvider } from '../test/fixtures/provider.js'
+import { clientMetadata, freePort, startProvider } from '../test/fixtures/provider.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const serve = process.argv.includes('--serve')
@@ -29,17 +29,9 @@ const appPortNumber = await freePort()
 const appPort = String(appPortNumber)
 const appUrl = `http://127.0.0.1:${appPort}`
 const client = { id: 'demo-app', secret: randomBytes(24).toString('base64url') }
-await provider.registerClient({
-  client_id: client.id,
-  client_secret: client.secret,
-  redirect_uris: [`${appUrl}/callback`],
-  post_logout_redirect_uris: [`${appUrl}/`],
-  backchannel_logout_uri: `${appUrl}/backchannel-logout`,
-  backchannel_logout_session_required: true,
-  grant_types: ['authorization_code', 'refresh_token'],
-  response_types: ['code'],
-  token_endpoint_auth_method: 'client_secret_basic',
-})
+await provider.registerClient(
+  clientMetadata(appUrl, { client_id: client.id, client_secret: client.secret }),
+)
 
 const env = {
   ...process.env,

@@ -180,10 +180,11 @@ for (const c of contenders) {
   )
 }
 
+// Best-effort cleanup, bounded: the figures are printed, the process ends either way.
 agent.destroy()
-await a.close()
-await b.close()
+await Promise.race([
+  Promise.allSettled([a.close(), b.close(), nodeRedis.quit(), redis.close()]),
+  new Promise((resolve) => setTimeout(resolve, 2000).unref()),
+])
 io.disconnect()
-await nodeRedis.quit().catch(() => undefined)
-await redis.close()
 process.exit(0)

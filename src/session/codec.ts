@@ -159,22 +159,7 @@ export function createSealer(secrets: readonly string[], purpose: string): Seale
 
     async unseal(sealed, now) {
       const { plaintext, stale } = await open(sealed)
-      let parsed: unknown
-      try {
-        parsed = JSON.parse(decoder.decode(plaintext))
-      } catch (error) {
-        throw new SealError('sealed value is not JSON', { cause: error })
-      }
-      if (
-        typeof parsed !== 'object' ||
-        parsed === null ||
-        typeof (parsed as { e?: unknown }).e !== 'number'
-      ) {
-        throw new SealError('sealed value has no expiry')
-      }
-      const { v, e } = parsed as { v: unknown; e: number }
-      if (e <= now) throw new SealError('sealed value has expired')
-      return { value: v, stale }
+      return { value: openEnvelope(plaintext, now), stale }
     },
 
     async sealBytes(bytes, expiresAt) {
@@ -217,6 +202,30 @@ export function importAesKey(raw: Uint8Array): Promise<CryptoKey> {
     'encrypt',
     'decrypt',
   ])
+}
+
+/**
+ * Parse the `{ v, e }` JSON envelope that {@link Sealer.seal} and {@link sealWithKey} encrypt.
+ * @returns `v`
+ * @throws {@link SealError} when it is not JSON, has no expiry, or `e <= now`
+ */
+function openEnvelope(plaintext: Uint8Array, now: number): unknown {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(decoder.decode(plaintext))
+  } catch (error) {
+    throw new SealError('sealed value is not JSON', { cause: error })
+  }
+  if (
+    typeof parsed !== 'object' ||
+    parsed === null ||
+    typeof (parsed as { e?: unknown }).e !== 'number'
+  ) {
+    throw new SealError('sealed value has no expiry')
+  }
+  const { v, e } = parsed as { v: unknown; e: number }
+  if (e <= now) throw new SealError('sealed value has expired')
+  return v
 }
 
 /** Seconds since the epoch as an unsigned 32-bit integer (rounded down: never opens later). */
@@ -287,20 +296,5 @@ export async function unsealWithKey(
   } catch (error) {
     throw new SealError('sealed value is invalid', { cause: error })
   }
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(decoder.decode(plaintext))
-  } catch (error) {
-    throw new SealError('sealed value is not JSON', { cause: error })
-  }
-  if (
-    typeof parsed !== 'object' ||
-    parsed === null ||
-    typeof (parsed as { e?: unknown }).e !== 'number'
-  ) {
-    throw new SealError('sealed value has no expiry')
-  }
-  const { v, e } = parsed as { v: unknown; e: number }
-  if (e <= now) throw new SealError('sealed value has expired')
-  return v
+  return openEnvelope(plaintext, now)
 }

@@ -9,7 +9,7 @@ import { createOidcSession, type OidcSession } from 'oidc-session'
 import { createApp, type ExampleEnv } from '../../examples/express/app.js'
 import { Agent } from '../fixtures/agent.js'
 import { NAVIGATION_HEADERS as NAV, rawRequest } from '../fixtures/navigate.js'
-import { freePort, startProvider, type TestProvider } from '../fixtures/provider.js'
+import { clientMetadata, freePort, startProvider, type TestProvider } from '../fixtures/provider.js'
 
 const SECRET = 'integration-secret-integration-secret-0123'
 const OTHER_SECRET = 'another-secret-another-secret-another-0123'
@@ -45,17 +45,12 @@ beforeAll(async () => {
     SESSION_SECRET: SECRET,
     SESSION_STORE: 'cookie',
   }
-  await provider.registerClient({
-    client_id: env.OIDC_CLIENT_ID!,
-    client_secret: env.OIDC_CLIENT_SECRET!,
-    redirect_uris: [`${appUrl}/callback`],
-    post_logout_redirect_uris: [`${appUrl}/`],
-    backchannel_logout_uri: `${appUrl}/backchannel-logout`,
-    backchannel_logout_session_required: true,
-    grant_types: ['authorization_code', 'refresh_token'],
-    response_types: ['code'],
-    token_endpoint_auth_method: 'client_secret_basic',
-  })
+  await provider.registerClient(
+    clientMetadata(appUrl, {
+      client_id: env.OIDC_CLIENT_ID!,
+      client_secret: env.OIDC_CLIENT_SECRET!,
+    }),
+  )
   const app = createApp(env, authFor())
   server = await new Promise<Server>((resolve) => {
     const s = app.listen(port, '127.0.0.1', () => resolve(s))
