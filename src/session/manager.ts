@@ -153,7 +153,7 @@ export function createOidcSession(options: OidcSessionConfig & CreateOptions): O
   const context: ProviderContext = createProviderContext(config)
   const store = config.store ?? cookieStore({ secrets: config.secrets })
   const txSealer: Sealer = createSealer(config.secrets, 'transaction')
-  // Logout reads the recent-result cache, so the manager owns it (issue 5).
+  // Logout reads the recent-result cache, so the manager owns it.
   const resultCache = config.resultCache ?? memoryResultCache(10_000, config.now)
   const scheduler: RefreshScheduler = createRefreshScheduler({
     context,
@@ -195,7 +195,7 @@ export function createOidcSession(options: OidcSessionConfig & CreateOptions): O
     emit(config.events, 'sessionEnded', { sessionId: session.id, sub: session.sub, reason })
   }
 
-  // ---- Logout and back-channel logout (issue 5) ----
+  // Logout and back-channel logout.
   const tracked = trackRefreshes(scheduler)
   const revocationList = config.logout.revocationList ?? memoryRevocationList(100_000, config.now)
 
@@ -216,7 +216,6 @@ export function createOidcSession(options: OidcSessionConfig & CreateOptions): O
     await endSession(ctx, session, 'backchannel-logout').catch(() => undefined)
     return { session: null, headers: new Headers(), reason: 'revoked' }
   }
-  // ---- end of issue 5 ----
 
   /** A store (or lock, result cache) failure as a typed error. */
   const storeError = (error: unknown, message: string): OidcSessionError =>
@@ -236,7 +235,7 @@ export function createOidcSession(options: OidcSessionConfig & CreateOptions): O
       return done({ session: null, headers, reason: 'store-unavailable', error: typed })
     }
     if (!loaded.session) return done({ session: null, headers, reason: loaded.reason })
-    // Back-channel logout (issue 5): a session the provider ended is refused here.
+    // Back-channel logout: a session the provider ended is refused here.
     const revoked = await revocationCheck(ctx, loaded.session)
     if (revoked) return done(revoked)
     const session = loaded.session
@@ -249,7 +248,9 @@ export function createOidcSession(options: OidcSessionConfig & CreateOptions): O
       return done({ session: null, headers, reason: 'unrefreshable' })
     }
     if (state === 'fresh') {
-      if (loaded.stale) await store.save(ctx, session)
+      // Sealed under a previous key: re-seal under the current one. Best effort: the session is
+      // valid as loaded, and the next request tries again.
+      if (loaded.stale) await store.save(ctx, session).catch(() => false)
       return done({ session, headers, reason: 'ok' })
     }
     if (state === 'due' && config.refreshInBackground && store.stateful) {
@@ -395,7 +396,14 @@ export function createOidcSession(options: OidcSessionConfig & CreateOptions): O
       // A new login replaces whatever session the browser had (no fixation, no stale chunks).
       const previous = await store.load(ctx).catch(() => null)
       if (previous?.session) await store.destroy(ctx, previous.session)
-      await store.save(ctx, session)
+      if (!(await store.save(ctx, session))) {
+        // Only a stateful store refuses a new session: it was ended while being created (a
+        // back-channel logout for this user raced the login). Do not report a login.
+        throw new CallbackError(
+          'ERR_CALLBACK_INVALID',
+          'the session was ended while it was being created',
+        )
+      }
       emit(config.events, 'login', {
         sessionId: session.id,
         sub: session.sub,

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest'
 import { resolveConfig } from '../../src/config.js'
 import { UnsecuredJWT } from 'jose'
-import { CookieTooLargeError, ProviderResponseError } from '../../src/errors.js'
+import {
+  CookieTooLargeError,
+  ProviderResponseError,
+  StoreUnavailableError,
+} from '../../src/errors.js'
+import { createOidcSession } from '../../src/session/manager.js'
+import type { SessionStore } from '../../src/stores/types.js'
 import { mergeTokens } from '../../src/tokens/merge.js'
 import { CookieJar } from '../../src/request/cookie-jar.js'
 import { isAjax } from '../../src/request/is-ajax.js'
@@ -98,5 +104,34 @@ describe('regressions', () => {
       idToken: new UnsecuredJWT(claims).encode(),
     }
     expect(mergeTokens(current, same).accessToken).toBe('b')
+  })
+
+  it('B8 a failing re-seal of a session sealed under a previous key does not break authenticate()', async () => {
+    const OLD = 'o'.repeat(32)
+    const now = Math.floor(Date.now() / 1000)
+    const jar = new CookieJar(undefined)
+    const session = makeSession(now, { tokens: { expiresAt: now + 3600 } })
+    await cookieStore({ secrets: OLD }).save(context(jar, now, 'oidc_session'), session)
+    const cookie = jar.setCookieLines()[0]!.split(';')[0]!
+    const rotated = cookieStore({ secrets: [S, OLD] })
+    let saves = 0
+    const failingSave: SessionStore = {
+      ...rotated,
+      save: async () => {
+        saves++
+        throw new StoreUnavailableError('store down')
+      },
+    }
+    const auth = createOidcSession({
+      issuer: 'http://127.0.0.1:9/unused',
+      client: { id: 'app', secret: 'app-secret' },
+      redirectUri: 'http://127.0.0.1:9/callback',
+      secrets: [S],
+      store: failingSave,
+    })
+    const result = await auth.authenticate({ url: '/', headers: { cookie } })
+    expect(saves).toBe(1) // the re-seal was attempted
+    expect(result.reason).toBe('ok')
+    expect(result.session?.sub).toBe(session.sub)
   })
 })
