@@ -1,20 +1,20 @@
 /**
- * A bounded memo for pure async functions of a string (hashes, key imports): at most `max`
- * entries, the oldest dropped first; a rejected promise is dropped so the next call retries.
+ * A bounded memo for pure async computations keyed by a string (hashes, key imports, seals of
+ * identical bytes): at most `max` entries, the oldest dropped first; a rejected promise is dropped
+ * so the next call computes again.
+ *
+ * @returns `(key, compute)`: the memoized result for `key`, computing it with `compute` on a miss
  */
-export function memoize<T>(
-  max: number,
-  compute: (input: string) => Promise<T>,
-): (input: string) => Promise<T> {
+export function createMemo<T>(max: number): (key: string, compute: () => Promise<T>) => Promise<T> {
   const entries = new Map<string, Promise<T>>()
-  return (input) => {
-    let entry = entries.get(input)
+  return (key, compute) => {
+    let entry = entries.get(key)
     if (entry) return entry
-    entry = compute(input)
-    entries.set(input, entry)
+    entry = compute()
+    entries.set(key, entry)
     if (entries.size > max) entries.delete(entries.keys().next().value as string)
     entry.catch(() => {
-      if (entries.get(input) === entry) entries.delete(input)
+      if (entries.get(key) === entry) entries.delete(key)
     })
     return entry
   }

@@ -6,6 +6,8 @@
 import { CookieTooLargeError, SealError, invalidArg } from '../../errors.js'
 import { validateSecrets } from '../../config.js'
 import { setCookieLine, type CookieAttributes, type CookieJar } from '../../request/cookie-jar.js'
+import { base64url } from 'jose'
+import { createMemo } from '../../lib/memo.js'
 import { createSealer } from '../../session/codec.js'
 import { packSession, unpackSession, type Session } from '../../session/session.js'
 import type { LoadResult, SessionStore, StoreContext } from '../types.js'
@@ -100,6 +102,11 @@ export function cookieStore(options: CookieStoreOptions): SessionStore {
   // same string is the same session: a browser sending its cookie again costs a lookup, not a
   // decryption. Only values that opened get in; each hit still checks the expiry.
   const opened = new Map<string, { session: Session; expiresAt: number; stale: boolean }>()
+  // Identical sessions seal once: after a refresh, every request of a burst saves the same session
+  // (same id, version and tokens) and can send the same cookie. Keyed by the exact packed bytes.
+  const seals = createMemo<string>(256)
+  const sealOnce = (bytes: Uint8Array, expiresAt: number) =>
+    seals(`${expiresAt}:${base64url.encode(bytes)}`, () => sealer.sealBytes(bytes, expiresAt))
 
   function readSealed(
     jar: CookieJar,
@@ -209,7 +216,7 @@ export function cookieStore(options: CookieStoreOptions): SessionStore {
 
     async save(context, session) {
       const next = { ...session, version: session.version + 1 }
-      const sealed = await sealer.sealBytes(packSession(next), next.expiresAt)
+      const sealed = await sealOnce(packSession(next), next.expiresAt)
       write(context, sealed, Math.max(0, next.expiresAt - context.now))
       session.version = next.version
       return true

@@ -22,7 +22,7 @@ import { base64url } from 'jose'
 import { SealError, StoreUnavailableError, invalidArg } from '../../errors.js'
 import { randomId } from '../../lib/random.js'
 import { importAesKey, sealWithKey, unsealWithKey } from '../../session/codec.js'
-import { memoize } from '../../lib/memo.js'
+import { createMemo } from '../../lib/memo.js'
 import { decodeSession, encodeSession, type Session } from '../../session/session.js'
 import type { LoadResult, StatefulSessionStore, StoreContext } from '../types.js'
 import { toRedisClient, type RedisClient, type RedisClientInput } from './client.js'
@@ -113,13 +113,16 @@ async function digest(algorithm: 'SHA-1' | 'SHA-256', text: string): Promise<Uin
 
 /** h(x): 16 bytes of SHA-256 under a label, base64url (22 characters). */
 /** h(label, value): 128 bits of a labelled SHA-256, memoized (ticket ids, subs and sids repeat on every request). */
-const tagOf = memoize(10_000, async (input: string) =>
-  base64url.encode((await digest('SHA-256', `oidc-session ${input}`)).slice(0, 16)),
-)
+const tags = createMemo<string>(10_000)
 /** The ticket's base64url key, imported once as a non-extractable AES-GCM `CryptoKey`. */
-const aesKeyOf = memoize(10_000, (encoded: string) => importAesKey(base64url.decode(encoded)))
+const aesKeys = createMemo<CryptoKey>(10_000)
+const aesKeyOf = (encoded: string) =>
+  aesKeys(encoded, () => importAesKey(base64url.decode(encoded)))
 function tag(label: string, value: string): Promise<string> {
-  return tagOf(`${label}\0${value}`)
+  const input = `${label}\0${value}`
+  return tags(input, async () =>
+    base64url.encode((await digest('SHA-256', `oidc-session ${input}`)).slice(0, 16)),
+  )
 }
 
 const shas = new Map<string, Promise<string>>()
