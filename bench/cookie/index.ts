@@ -141,9 +141,12 @@ const context = (jar: CookieJar): StoreContext => ({
   cookie: { name: COOKIE, attributes },
   now: NOW,
 })
+let sealings = 0
 async function sealOurs(): Promise<{ header: string; lines: string[] }> {
   const jar = new CookieJar(undefined)
-  await store.save(context(jar), { ...session, tokens: { ...session.tokens } })
+  // A distinct version per sealing: the store seals identical sessions once, and the cold path
+  // must measure different cookies.
+  await store.save(context(jar), { ...session, version: sealings++, tokens: { ...session.tokens } })
   const lines = jar.setCookieLines()
   const header = lines.map((line) => line.slice(0, line.indexOf(';'))).join('; ')
   return { header, lines }
@@ -153,6 +156,8 @@ const ours = await sealOurs()
 // so cycling through them measures the cold path (every load decrypts).
 const coldHeaders = [ours.header]
 while (coldHeaders.length < 512) coldHeaders.push((await sealOurs()).header)
+if (new Set(coldHeaders).size !== coldHeaders.length)
+  throw new Error('cold cookies must all differ')
 const oursSealed = ours.header.slice(ours.header.indexOf('=') + 1)
 const check = await store.load(context(new CookieJar(ours.header)))
 if (check.session?.tokens.idToken !== idToken || check.session.sid !== sid)
