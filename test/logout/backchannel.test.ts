@@ -16,7 +16,7 @@ import {
 import type { BackchannelRequest } from '../../src/logout/backchannel.js'
 import { createApp, type ExampleEnv } from '../../examples/express/app.js'
 import { Agent } from '../fixtures/agent.js'
-import { freePort, startProvider, type TestProvider } from '../fixtures/provider.js'
+import { clientMetadata, freePort, startProvider, type TestProvider } from '../fixtures/provider.js'
 
 const SECRET = 'backchannel-secret-backchannel-secret-0123'
 const API = { accept: 'application/json' }
@@ -39,17 +39,7 @@ async function startApp(store?: SessionStore, logout?: LogoutConfig): Promise<Ap
   const url = `http://127.0.0.1:${port}`
   const clientId = `bc-app-${++counter}`
   const secret = `${clientId}-secret-${clientId}-secret-0123456789`
-  await provider.registerClient({
-    client_id: clientId,
-    client_secret: secret,
-    redirect_uris: [`${url}/callback`],
-    post_logout_redirect_uris: [`${url}/`],
-    backchannel_logout_uri: `${url}/backchannel-logout`,
-    backchannel_logout_session_required: true,
-    grant_types: ['authorization_code', 'refresh_token'],
-    response_types: ['code'],
-    token_endpoint_auth_method: 'client_secret_basic',
-  })
+  await provider.registerClient(clientMetadata(url, { client_id: clientId, client_secret: secret }))
   const env: ExampleEnv = {
     OIDC_ISSUER: provider.issuer,
     OIDC_CLIENT_ID: clientId,

@@ -9,7 +9,7 @@ import { CookieJar } from 'oidc-session'
 import { redisStore, toRedisClient, type RedisClient } from 'oidc-session/redis'
 import { createApp, createAuth, type ExampleEnv } from '../../examples/express/app.js'
 import { Agent } from '../fixtures/agent.js'
-import { freePort, startProvider, type TestProvider } from '../fixtures/provider.js'
+import { clientMetadata, freePort, startProvider, type TestProvider } from '../fixtures/provider.js'
 import { startRedis, type TestRedis } from '../fixtures/redis.js'
 
 const API = { accept: 'application/json' }
@@ -25,17 +25,7 @@ let countedUrl: string
 const commands: string[] = []
 
 async function register(url: string, id: string, secret: string) {
-  await provider.registerClient({
-    client_id: id,
-    client_secret: secret,
-    redirect_uris: [`${url}/callback`],
-    post_logout_redirect_uris: [`${url}/`],
-    backchannel_logout_uri: `${url}/backchannel-logout`,
-    backchannel_logout_session_required: true,
-    grant_types: ['authorization_code', 'refresh_token'],
-    response_types: ['code'],
-    token_endpoint_auth_method: 'client_secret_basic',
-  })
+  await provider.registerClient(clientMetadata(url, { client_id: id, client_secret: secret }))
 }
 
 function listen(app: ReturnType<typeof createApp>, port: number): Promise<Server> {
