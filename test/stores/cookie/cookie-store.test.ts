@@ -9,6 +9,7 @@ import { CookieJar } from '../../../src/request/cookie-jar.js'
 import type { Session } from '../../../src/session/session.js'
 import { cookieStore } from '../../../src/stores/cookie/index.js'
 import type { StoreContext } from '../../../src/stores/types.js'
+import { noise } from '../../unit/support/browser.js'
 
 const NOW = 1_700_000_000
 const SECRET = 'cookie-store-secret-cookie-store-secret-01'
@@ -16,20 +17,6 @@ const OLD = 'cookie-store-old-secret-cookie-store-old-01'
 const NAME = '__Host-sess'
 const ATTRIBUTES = { secure: true, sameSite: 'lax', path: '/', httpOnly: true } as const
 
-const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
-/** Pseudo-random base64url text (incompressible-looking, like a signature). */
-function noise(length: number, seed: number): string {
-  let state = seed >>> 0 || 1
-  let out = ''
-  for (let i = 0; i < length; i++) {
-    state ^= state << 13
-    state ^= state >>> 17
-    state ^= state << 5
-    state >>>= 0
-    out += B64[state % 64]
-  }
-  return out
-}
 const encodeJson = (value: object) =>
   btoa(JSON.stringify(value)).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_')
 /** A JWT-shaped token: header.payload.signature with a real JSON payload (canonical base64url). */
