@@ -38,6 +38,8 @@ export interface ProviderMetadata {
   readonly scopes_supported?: readonly string[]
   /** Auth0-only member, used to recognise an Auth0 tenant behind a custom domain. */
   readonly mfa_challenge_endpoint?: string
+  /** Microsoft-only member (`microsoftonline.com`…), used to recognise Entra ID elsewhere. */
+  readonly cloud_instance_name?: string
 }
 
 /** Input of {@link ProviderProfile.scope}. */
@@ -462,7 +464,8 @@ const ENTRA_HOSTS = new Set([
  * The issuer host decides first (`accounts.google.com`; `cognito-idp.<region>.amazonaws.com`;
  * `login.microsoftonline.com` and the national clouds; `*.auth0.com`; `*.okta.com`,
  * `*.oktapreview.com`, `*.okta-emea.com`; `*.zitadel.cloud`). Then the metadata, for custom
- * domains and self-hosted servers: an issuer containing `{tenantid}` is Entra; a token endpoint
+ * domains and self-hosted servers: an issuer containing `{tenantid}`, or Microsoft's
+ * `cloud_instance_name` member, is Entra; a token endpoint
  * at `…/protocol/openid-connect/token` is Keycloak; `mfa_challenge_endpoint` is Auth0; Okta's
  * `/oauth2[/<server>]/v1/token` with `/v1/logout`; Zitadel's `/oauth/v2/token` with
  * `/oidc/v1/end_session`. Anything else is `generic`. An explicit `provider` option always wins
@@ -488,7 +491,10 @@ export function detectProvider(issuer: string | URL, metadata?: ProviderMetadata
     if (host.endsWith('.zitadel.cloud')) return 'zitadel'
   }
   if (!metadata) return 'generic'
-  if (typeof metadata.issuer === 'string' && metadata.issuer.includes(TENANT_PLACEHOLDER))
+  if (
+    (typeof metadata.issuer === 'string' && metadata.issuer.includes(TENANT_PLACEHOLDER)) ||
+    typeof metadata.cloud_instance_name === 'string'
+  )
     return 'entra'
   const token = pathOf(metadata.token_endpoint)
   const endSession = pathOf(metadata.end_session_endpoint)
