@@ -231,7 +231,13 @@ function readToken(
     total += size
   }
   if (offset + total > bytes.length) return null
-  const out = new Uint8Array(Math.ceil((total * 4) / 3) + sizes.length)
+  // Exact size: each segment's unpadded base64url length, plus the dots between segments. (A
+  // bound computed on the total undercounts when several segments round up, and a typed array
+  // drops writes past its end silently.)
+  let length = sizes.length - 1
+  for (const size of sizes as number[])
+    length += Math.floor(size / 3) * 4 + ([0, 2, 3][size % 3] as number)
+  const out = new Uint8Array(length)
   let o = 0
   let payload: Uint8Array | undefined
   for (let k = 0; k < sizes.length; k++) {
