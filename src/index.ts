@@ -5,6 +5,7 @@
  */
 export { createOidcSession } from './session/manager.js'
 export type {
+  AccessTokenOptions,
   AccessTokenResult,
   AuthenticateOptions,
   AuthFailureReason,
@@ -24,8 +25,10 @@ export type {
   Logger,
   LogoutConfig,
   OidcSessionConfig,
+  ResourcesConfig,
   RoutesConfig,
 } from './config.js'
+export type { ForwardOptions, ForwardRequest } from './gateway/forward.js'
 export {
   CallbackError,
   CookieTooLargeError,
@@ -43,7 +46,7 @@ export {
 export type { CallbackErrorCode, OidcSessionErrorCode, SessionFailure } from './errors.js'
 export { ProviderErrorDetails } from './oidc/provider.js'
 export { idTokenClaims } from './session/session.js'
-export type { Session } from './session/session.js'
+export type { ResourceToken, Session } from './session/session.js'
 export type { SessionEndReason, SessionEvents } from './session/events.js'
 export type { TokenSet } from './tokens/token-set.js'
 export { tokenDeadlines, tokenState } from './tokens/lifecycle.js'

@@ -4,6 +4,7 @@
  * @module
  */
 import * as oauth from 'oauth4webapi'
+import { pushAuthorizationRequest, usePar } from './par.js'
 import type { ProviderContext } from './provider.js'
 
 /** What the code exchange needs to finish this authorization request (kept by the caller). */
@@ -21,9 +22,15 @@ export interface AuthorizationRequest {
  * @param context the provider
  * @param extra extra authorization parameters for this login (`prompt`, `login_hint`, …); they
  *   override the configured ones but never the protocol's own (`state`, `nonce`, PKCE, …)
- * @returns the URL to send the browser to, and the {@link AuthorizationRequest} to keep
+ * @returns the URL to send the browser to, and the {@link AuthorizationRequest} to keep; with
+ *   pushed authorization requests (required by the provider, or configured), the parameters were
+ *   pushed first and the URL carries only `client_id` and `request_uri`
+ * @throws `ProviderResponseError` when a required pushed authorization request is refused;
+ *   `ProviderUnavailableError` when the provider cannot be reached
  * @see https://openid.net/specs/openid-connect-core-1_0.html#AuthRequest
  * @see https://www.rfc-editor.org/rfc/rfc7636 (PKCE)
+ * @see https://www.rfc-editor.org/rfc/rfc8707#section-2.1 (`resource` on the authorization request)
+ * @see https://www.rfc-editor.org/rfc/rfc9126 (PAR)
  */
 export async function buildAuthorizationUrl(
   context: ProviderContext,
@@ -46,9 +53,15 @@ export async function buildAuthorizationUrl(
   url.searchParams.set('nonce', nonce)
   url.searchParams.set('code_challenge', await oauth.calculatePKCECodeChallenge(codeVerifier))
   url.searchParams.set('code_challenge_method', 'S256')
+  const resources = config.resources
+  if (resources && !url.searchParams.has(resources.parameter))
+    for (const resource of resources.login) url.searchParams.append(resources.parameter, resource)
+  const target = usePar(as, context)
+    ? await pushAuthorizationRequest(context, as, url.searchParams)
+    : url
   const request: AuthorizationRequest = { state, nonce, codeVerifier }
   const maxAge = Number(params.max_age)
   if (params.max_age !== undefined && Number.isInteger(maxAge) && maxAge >= 0)
     request.maxAge = maxAge
-  return { url, request }
+  return { url: target, request }
 }

@@ -12,6 +12,7 @@ import {
   ProviderResponseError,
   ProviderUnavailableError,
 } from '../errors.js'
+import { DpopNonces } from './dpop.js'
 
 /** The client's registration at the provider, as the protocol layer needs it. */
 export interface ProviderClient {
@@ -39,6 +40,19 @@ export interface ProviderOptions {
   clockToleranceSeconds: number
   /** Time source, milliseconds. */
   now: () => number
+  /**
+   * Resource indicators (RFC 8707): `login` are asked for on every authorization request, `default`
+   * also on the code grant and the refreshes of the session's own token, under `parameter`.
+   */
+  resources?: {
+    login: readonly string[]
+    default: string | undefined
+    parameter: 'resource' | 'audience'
+  }
+  /** Send DPoP proofs (RFC 9449) on the code exchange. */
+  dpop?: boolean
+  /** Always push authorization requests (RFC 9126), not only when the provider requires it. */
+  pushedAuthorizationRequests?: boolean
 }
 
 /** Everything a protocol operation needs. */
@@ -52,6 +66,8 @@ export interface ProviderContext {
     extra?: T,
   ): T & oauth.HttpRequestOptions<'GET' | 'POST', URLSearchParams | undefined>
   readonly options: ProviderOptions
+  /** DPoP nonces the provider (and forwarded-to APIs) gave, shared by every session's key. */
+  readonly dpopNonces: DpopNonces
 }
 
 const DISCOVERY_TTL_MS = 24 * 3600 * 1000
@@ -66,6 +82,7 @@ export function createProviderContext(config: ProviderOptions): ProviderContext 
   if (config.client.idTokenSignedResponseAlg)
     client.id_token_signed_response_alg = config.client.idTokenSignedResponseAlg
   const clientAuth = createClientAuth(config)
+  const dpopNonces = new DpopNonces()
 
   const http = <T extends object>(extra?: T) => {
     const options: oauth.HttpRequestOptions<'GET' | 'POST', URLSearchParams | undefined> = {
@@ -75,6 +92,15 @@ export function createProviderContext(config: ProviderOptions): ProviderContext 
     if (config.fetch) {
       const customFetch = config.fetch
       options[oauth.customFetch] = (url, init) => customFetch(url, init as RequestInit)
+    }
+    if (extra !== undefined && 'DPoP' in extra && extra.DPoP !== undefined) {
+      // Every answer may carry a new DPoP nonce: remember it for every session's next proof.
+      const send = options[oauth.customFetch] ?? ((url, init) => fetch(url, init as RequestInit))
+      options[oauth.customFetch] = async (url, init) => {
+        const response = await send(url, init)
+        dpopNonces.observe(url, response)
+        return response
+      }
     }
     return { ...options, ...(extra ?? {}) } as T & typeof options
   }
@@ -116,7 +142,7 @@ export function createProviderContext(config: ProviderOptions): ProviderContext 
     return entry.value
   }
 
-  return { metadata, client, clientAuth, http, options: config }
+  return { metadata, client, clientAuth, http, options: config, dpopNonces }
 }
 
 function createClientAuth(config: ProviderOptions): oauth.ClientAuth {

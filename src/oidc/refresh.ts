@@ -7,37 +7,53 @@ import * as oauth from 'oauth4webapi'
 import { OidcSessionError, RefreshRefusedError, RefreshRejectedError } from '../errors.js'
 import { mergeTokens } from '../tokens/merge.js'
 import { tokenSetFromResponse, type TokenSet } from '../tokens/token-set.js'
+import { withDpopNonceRetry, type DpopKey } from './dpop.js'
 import { providerFailure, safeCause, type ProviderContext } from './provider.js'
 
 /**
  * Refresh `tokens` at the token endpoint and merge the answer (see `mergeTokens`).
  *
  * @param now seconds since the epoch
- * @param parameters extra token request parameters (`scope`, `resource`)
+ * @param parameters extra token request parameters (`scope`, `resource`); without any, the
+ *   configured default resource (RFC 8707) is asked for, if there is one
+ * @param dpop the session's DPoP key (RFC 9449 §5): the request carries a proof, and a
+ *   `use_dpop_nonce` answer is retried once with the provider's nonce
  * @throws {@link RefreshRejectedError} `ERR_REFRESH_INVALID_GRANT` when the provider refuses the grant
  * @throws {@link RefreshRefusedError} `ERR_REFRESH_REFUSED` for any other OAuth error answer below 500
  *   (`invalid_client`, `unauthorized_client`, `invalid_scope`…)
  * @throws `ProviderUnavailableError` (transient) for network errors, timeouts, 429, 5xx, non-JSON bodies
  * @throws `ProviderResponseError` for answers we refuse (a bad id_token, OpenID Connect Core §12.2)
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-6
+ * @see https://www.rfc-editor.org/rfc/rfc8707#section-2.2 (`resource` on the refresh grant)
  */
 export async function refreshTokens(
   context: ProviderContext,
   tokens: TokenSet,
   now: number,
   parameters?: Record<string, string>,
+  dpop?: DpopKey,
 ): Promise<TokenSet> {
-  if (!tokens.refreshToken) throw new RefreshRejectedError('the session has no refresh token')
+  const refreshToken = tokens.refreshToken
+  if (!refreshToken) throw new RefreshRejectedError('the session has no refresh token')
+  const resources = context.options.resources
+  const additionalParameters =
+    parameters ??
+    (resources?.default !== undefined ? { [resources.parameter]: resources.default } : undefined)
   try {
     const as = await context.metadata()
-    const response = await oauth.refreshTokenGrantRequest(
-      as,
-      context.client,
-      context.clientAuth,
-      tokens.refreshToken,
-      context.http(parameters ? { additionalParameters: parameters } : {}),
-    )
-    const result = await oauth.processRefreshTokenResponse(as, context.client, response)
+    const result = await withDpopNonceRetry(dpop, async () => {
+      const response = await oauth.refreshTokenGrantRequest(
+        as,
+        context.client,
+        context.clientAuth,
+        refreshToken,
+        context.http({
+          ...(additionalParameters ? { additionalParameters } : {}),
+          ...(dpop ? { DPoP: dpop.handle } : {}),
+        }),
+      )
+      return oauth.processRefreshTokenResponse(as, context.client, response)
+    })
     return mergeTokens(
       tokens,
       tokenSetFromResponse(result, now),

@@ -11,6 +11,7 @@ import {
 } from '../errors.js'
 import { BoundedMap } from '../lib/bounded-map.js'
 import { isRevoked, type RevocationList } from '../logout/revocation-list.js'
+import type { DpopKey } from '../oidc/dpop.js'
 import type { RefreshOutcome, RefreshScheduler } from '../refresh/scheduler.js'
 import type { SessionStore, StoreContext } from '../stores/types.js'
 import { tokenState, type TokenStateOptions } from '../tokens/lifecycle.js'
@@ -28,6 +29,8 @@ export interface AuthenticatorDeps {
   background: boolean
   events: SessionEvents
   logger: { warn(message: string): void }
+  /** The session's DPoP key (RFC 9449), for the proof on its refresh requests. */
+  dpopKey?: (session: Session) => Promise<DpopKey | undefined>
 }
 
 /** The authenticate step and the session-ending helper shared with logout. */
@@ -158,7 +161,9 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticator {
     const consumed = session.tokens.refreshToken
     let outcome: RefreshOutcome
     try {
-      outcome = await scheduler.refresh(session.tokens)
+      outcome = await scheduler.refresh(session.tokens, undefined, {
+        dpop: await deps.dpopKey?.(session),
+      })
     } catch (error) {
       const typed = storeError(error, 'the refresh lock or result cache failed')
       emit(events, 'refreshError', { ...ids, code: typed.code, transient: typed.transient })

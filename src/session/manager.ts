@@ -6,11 +6,18 @@
  * @module
  */
 import { isManagedParam, resolveConfig, type OidcSessionConfig } from '../config.js'
-import { OidcSessionError, SessionRequiredError, type SessionFailure } from '../errors.js'
+import {
+  invalidArg,
+  OidcSessionError,
+  SessionRequiredError,
+  type SessionFailure,
+} from '../errors.js'
+import { createForwarder } from '../gateway/forward.js'
 import { createBackchannelLogout } from '../logout/backchannel.js'
 import { createLogout } from '../logout/logout.js'
 import { memoryReplayCache } from '../logout/replay-cache.js'
 import { memoryRevocationList, type RevocationList } from '../logout/revocation-list.js'
+import { createDpopKeys } from '../oidc/dpop.js'
 import { createLogoutTokenVerifier } from '../oidc/logout-token.js'
 import { createProviderContext } from '../oidc/provider.js'
 import { fetchUserInfo } from '../oidc/userinfo.js'
@@ -25,6 +32,7 @@ import { createAuthenticator } from './authenticate.js'
 import { createSealer } from './codec.js'
 import { createHandler } from './handler.js'
 import { createLogin } from './login.js'
+import { createResourceTokens } from './resource-tokens.js'
 import type { Session } from './session.js'
 import type { AuthResult, OidcSession, ProtectResult } from './types.js'
 
@@ -76,6 +84,16 @@ export function createOidcSession(options: OidcSessionConfig): OidcSession {
     cookie: config.cookie,
     now: nowSeconds(),
   })
+  // DPoP (RFC 9449): keys are created at login only when configured, but a session that has one is
+  // always served with it (its tokens are bound to it).
+  const dpopKeys = createDpopKeys(context, config.secrets)
+  const dpopKey = async (session: Session) =>
+    session.dpopKey === undefined ? undefined : dpopKeys.open(session.dpopKey, nowSeconds())
+  const cookiePrefix = `${config.cookie.name}.`
+  const isOwnCookie = (name: string) =>
+    name === config.cookie.name ||
+    name.startsWith(cookiePrefix) ||
+    name.startsWith(config.transactionCookie.prefix)
   const responder = createResponder({
     origin,
     loginPath: routes.login,
@@ -91,6 +109,19 @@ export function createOidcSession(options: OidcSessionConfig): OidcSession {
     background: config.refresh.background,
     events: config.events,
     logger: config.logger,
+    dpopKey,
+  })
+  const resourceTokens = createResourceTokens({
+    store,
+    scheduler,
+    revocationList,
+    lifecycle: config.lifecycle,
+    maxPerSession: config.resourceTokens.maxPerSession,
+    parameter: config.resourceTokens.parameter,
+    defaultResource: config.provider.resources?.default,
+    dpopKey,
+    events: config.events,
+    logger: config.logger,
   })
   const { login, callback } = createLogin({
     origin,
@@ -103,6 +134,7 @@ export function createOidcSession(options: OidcSessionConfig): OidcSession {
     events: config.events,
     isManagedParam,
     now,
+    ...(config.dpop ? { dpopKeys } : {}),
   })
   const logout = createLogout({
     origin,
@@ -169,6 +201,18 @@ export function createOidcSession(options: OidcSessionConfig): OidcSession {
     return { ok: false, session: null, headers, reason: result.reason, response }
   }
 
+  const forward = createForwarder({
+    origin,
+    storeContext,
+    authenticate: (ctx) => authenticate(ctx),
+    responder,
+    resourceTokens,
+    dpopKey,
+    isOwnCookie,
+    dpopNonces: context.dpopNonces,
+    fetch: config.provider.fetch,
+  })
+
   const operations = {
     login,
     callback,
@@ -186,24 +230,32 @@ export function createOidcSession(options: OidcSessionConfig): OidcSession {
     callback,
     authenticate: (request, authOptions) => authenticate(storeContext(request), authOptions),
     protect,
-    async accessToken(request) {
-      const result = await authenticate(storeContext(request))
-      const session = requireSession(result)
+    async accessToken(request, tokenOptions = {}) {
+      const resource = tokenOptions.resource
+      if (resource !== undefined && (typeof resource !== 'string' || resource === ''))
+        throw invalidArg('"resource" must be a non-empty string')
+      const ctx = storeContext(request)
+      const session = requireSession(await authenticate(ctx))
+      const { token } = await resourceTokens.token(ctx, session, resource)
       return {
-        accessToken: session.tokens.accessToken,
-        tokenType: session.tokens.tokenType,
-        expiresAt: session.tokens.expiresAt,
-        headers: result.headers,
+        accessToken: token.accessToken,
+        tokenType: token.tokenType,
+        expiresAt: token.expiresAt,
+        ...(token.resource !== undefined ? { resource: token.resource } : {}),
+        headers: ctx.jar.applyTo(new Headers()),
       }
     },
     async userinfo(request) {
       const result = await authenticate(storeContext(request))
       const session = requireSession(result)
+      const dpop =
+        session.tokens.tokenType.toLowerCase() === 'dpop' ? await dpopKey(session) : undefined
       return {
-        claims: await fetchUserInfo(context, session.tokens.accessToken, session.sub),
+        claims: await fetchUserInfo(context, session.tokens.accessToken, session.sub, dpop),
         headers: result.headers,
       }
     },
+    forward,
     logout: operations.logout,
     backchannelLogout,
     errorResponse: (request, error) => responder.errorResponse(request, error),
