@@ -77,6 +77,10 @@ export interface ForwarderDeps {
   dpopKey(session: Session): Promise<DpopKey | undefined>
   /** `true` for the names of the gateway's own cookies (session, chunks, login transactions). */
   isOwnCookie(name: string): boolean
+  /** The session cookie's full name (its chunks are `<name>.<n>`). */
+  cookieName: string
+  /** Validates `options.resource` (a configured resource). @throws TypeError */
+  checkResource(resource: unknown): string | undefined
   dpopNonces: DpopNonces
   /** Replacement `fetch` (`http.fetch`). */
   fetch: typeof fetch | undefined
@@ -181,9 +185,8 @@ export function createForwarder(
     if (typeof options !== 'object' || options === null)
       throw invalidArg('"options" must be an object', 'ERR_INVALID_ARG_TYPE')
     const base = upstreamBase(upstream, options.allowInsecureRequests === true)
-    const { resource, timeoutMs, clientAddress } = options
-    if (resource !== undefined && (typeof resource !== 'string' || resource === ''))
-      throw invalidArg('"resource" must be a non-empty string')
+    const { timeoutMs, clientAddress } = options
+    const resource = deps.checkResource(options.resource)
     if (
       timeoutMs !== undefined &&
       (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0)
@@ -338,6 +341,10 @@ export function createForwarder(
       }
     }
 
+    // A refreshed cookie session written here may have been superseded while the upstream
+    // worked (another request rotated the refresh token): send the newest.
+    if (ctx.jar.isSet(deps.cookieName) || ctx.jar.isSet(`${deps.cookieName}.0`))
+      session = await deps.resourceTokens.settle(ctx, session)
     const cookies = ctx.jar.setCookieLines()
     if ('failure' in sent) {
       const headers = new Headers()

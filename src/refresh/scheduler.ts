@@ -113,6 +113,11 @@ async function hashOf(canonical: string): Promise<string> {
 export interface RefreshCallOptions {
   /** The session's DPoP key (RFC 9449): the token request carries a proof signed with it. */
   dpop?: DpopKey | undefined
+  /**
+   * An access token a resource server refused (`invalid_token`): a recent result carrying it is
+   * not reused (a forced refresh).
+   */
+  reject?: string | undefined
 }
 
 /** Refreshes token sets, once per grant however many callers ask at once. */
@@ -217,10 +222,15 @@ export function createRefreshScheduler(options: RefreshSchedulerOptions): Refres
    * result of the same request, or (for a request with parameters) the grant's own record, left by
    * the session's own refresh or by a successor record.
    */
-  async function lookup(key: string, grant: string, tokens: TokenSet): Promise<Found | undefined> {
+  async function lookup(
+    key: string,
+    grant: string,
+    tokens: TokenSet,
+    reject: string | undefined,
+  ): Promise<Found | undefined> {
     const cached = await cache.get(key)
     if (cached) {
-      if (tokenState(cached, nowSeconds(), lifecycle) === 'fresh')
+      if (cached.accessToken !== reject && tokenState(cached, nowSeconds(), lifecycle) === 'fresh')
         return { outcome: { tokens: cached, source: 'cache' } }
       // A stale result: refresh again, with the newest refresh token known. A provider that does
       // not rotate left the same refresh token: that is a plain refresh of this grant.
@@ -243,12 +253,21 @@ export function createRefreshScheduler(options: RefreshSchedulerOptions): Refres
   ): Promise<Found> {
     const next = await refreshTokens(context, tokens, nowSeconds(), parameters, dpop)
     await cache.set(key, next, ttl)
-    if (grant !== key && next.refreshToken !== tokens.refreshToken)
-      await cache.set(
-        grant,
-        { ...successorOf(next), accessToken: '', tokenType: next.tokenType },
-        ttl,
-      )
+    if (
+      grant !== key &&
+      next.refreshToken !== undefined &&
+      next.refreshToken !== tokens.refreshToken
+    ) {
+      await Promise.all([
+        // The successor record: every other request of the grant continues from the new token.
+        cache.set(grant, { ...successorOf(next), accessToken: '', tokenType: next.tokenType }, ttl),
+        // This resource's token came with the new refresh token: a session brought forward to it
+        // by another request finds the token here instead of asking the provider again.
+        refreshKey(next.refreshToken, parameters).then((successor) =>
+          cache.set(successor, next, ttl),
+        ),
+      ])
+    }
     return { outcome: { tokens: next, source: 'provider' } }
   }
 
@@ -256,17 +275,18 @@ export function createRefreshScheduler(options: RefreshSchedulerOptions): Refres
     keys: { key: string; grant: string },
     tokens: TokenSet,
     parameters: Record<string, string> | undefined,
-    dpop: DpopKey | undefined,
+    call: RefreshCallOptions,
     depth: number,
   ): Promise<RefreshOutcome> {
     const { key, grant } = keys
+    const { dpop, reject } = call
     const follow = async (found: Found): Promise<RefreshOutcome> => {
       if ('outcome' in found) return found.outcome
       if (depth >= MAX_CHAIN) throw new RefreshRejectedError('too many refreshes chained')
-      const { tokens: next } = await refreshOnce(found.newer, parameters, dpop, depth + 1)
+      const { tokens: next } = await refreshOnce(found.newer, parameters, call, depth + 1)
       return { tokens: next, source: 'cache' }
     }
-    const found = await lookup(key, grant, tokens)
+    const found = await lookup(key, grant, tokens, reject)
     if (found) return follow(found)
     const failed = failures.get(key)
     if (failed && failed.until > now()) throw failed.error
@@ -278,7 +298,7 @@ export function createRefreshScheduler(options: RefreshSchedulerOptions): Refres
         leaseMs,
         waitMs,
         now,
-        recheck: () => lookup(key, grant, tokens),
+        recheck: () => lookup(key, grant, tokens, reject),
         work: () => fromProvider(key, grant, tokens, parameters, dpop),
       })
       failures.delete(key)
@@ -310,7 +330,7 @@ export function createRefreshScheduler(options: RefreshSchedulerOptions): Refres
   async function refreshOnce(
     tokens: TokenSet,
     parameters: Record<string, string> | undefined,
-    dpop: DpopKey | undefined,
+    call: RefreshCallOptions,
     depth: number,
   ): Promise<RefreshOutcome> {
     const refreshToken = tokens.refreshToken
@@ -323,7 +343,7 @@ export function createRefreshScheduler(options: RefreshSchedulerOptions): Refres
     const promise = flights.run(canonical, async () => {
       const key = await hashOf(canonical)
       const grant = hasParameters(parameters) ? await hashOf(canonicalRequest(refreshToken)) : key
-      return run({ key, grant }, tokens, parameters, dpop, depth)
+      return run({ key, grant }, tokens, parameters, call, depth)
     })
     if (!joined) track(refreshToken, promise)
     const outcome = await promise
@@ -336,7 +356,7 @@ export function createRefreshScheduler(options: RefreshSchedulerOptions): Refres
 
   return {
     refresh: (tokens, parameters, callOptions) =>
-      refreshOnce(tokens, parameters, callOptions?.dpop, 0),
+      refreshOnce(tokens, parameters, callOptions ?? {}, 0),
 
     async settled(refreshToken) {
       const set = pending.get(refreshToken)

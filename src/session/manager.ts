@@ -89,6 +89,20 @@ export function createOidcSession(options: OidcSessionConfig): OidcSession {
   const dpopKeys = createDpopKeys(context, config.secrets)
   const dpopKey = async (session: Session) =>
     session.dpopKey === undefined ? undefined : dpopKeys.open(session.dpopKey, nowSeconds())
+  const loginResources = config.provider.resources?.login ?? []
+  /**
+   * A resource a token may be asked for. RFC 8707 resources must be ones the login asked for: a
+   * provider refuses others (`invalid_target`), and some (oidc-provider) consume a rotating
+   * refresh token before refusing, which would end the grant.
+   */
+  const checkResource = (resource: unknown): string | undefined => {
+    if (resource === undefined) return undefined
+    if (typeof resource !== 'string' || resource === '')
+      throw invalidArg('"resource" must be a non-empty string')
+    if (config.resourceTokens.parameter === 'resource' && !loginResources.includes(resource))
+      throw invalidArg('"resource" must be one of "resources.indicators" (RFC 8707 §2.2)')
+    return resource
+  }
   const cookiePrefix = `${config.cookie.name}.`
   const isOwnCookie = (name: string) =>
     name === config.cookie.name ||
@@ -209,6 +223,8 @@ export function createOidcSession(options: OidcSessionConfig): OidcSession {
     resourceTokens,
     dpopKey,
     isOwnCookie,
+    checkResource,
+    cookieName: config.cookie.name,
     dpopNonces: context.dpopNonces,
     fetch: config.provider.fetch,
   })
@@ -231,9 +247,7 @@ export function createOidcSession(options: OidcSessionConfig): OidcSession {
     authenticate: (request, authOptions) => authenticate(storeContext(request), authOptions),
     protect,
     async accessToken(request, tokenOptions = {}) {
-      const resource = tokenOptions.resource
-      if (resource !== undefined && (typeof resource !== 'string' || resource === ''))
-        throw invalidArg('"resource" must be a non-empty string')
+      const resource = checkResource(tokenOptions.resource)
       const ctx = storeContext(request)
       const session = requireSession(await authenticate(ctx))
       const { token } = await resourceTokens.token(ctx, session, resource)

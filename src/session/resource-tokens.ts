@@ -92,7 +92,23 @@ export interface ResourceTokens {
     resource: string | undefined,
     options?: ResourceTokenOptions,
   ): Promise<ResourceTokenResult>
+
+  /**
+   * Just before a response that writes a refreshed cookie session leaves (a slow upstream may have
+   * answered long after the refresh): when another request of the same grant has rotated the
+   * refresh token since, write the newest one instead, so that the browser's last cookie never
+   * holds a superseded refresh token. Stateful stores hold the newest already: nothing to do.
+   * Best effort; never throws.
+   *
+   * @param ctx the request's store context
+   * @param session the session this request wrote
+   * @returns the session as now written
+   */
+  settle(ctx: StoreContext, session: Session): Promise<Session>
 }
+
+/** Most rotations followed from a refresh token to the newest one. */
+const MAX_CHAIN = 8
 
 /** The token of `session` for `resource`, if it has one. */
 function cachedToken(session: Session, resource: string): ResourceToken | undefined {
@@ -148,14 +164,40 @@ export function createResourceTokens(deps: ResourceTokensDeps): ResourceTokens {
     return kept.slice(Math.max(0, kept.length - deps.maxPerSession))
   }
 
+  /**
+   * The newest refresh token (and id_token) of the grant of `tokens`: follow the rotations other
+   * refreshes recorded in the recent-result cache (the session's own refreshes and the successor
+   * records of resource refreshes).
+   */
+  async function newest(
+    tokens: Session['tokens'],
+  ): Promise<Pick<Session['tokens'], 'refreshToken' | 'idToken'>> {
+    let refreshToken = tokens.refreshToken
+    let idToken = tokens.idToken
+    const seen = new Set<string>()
+    for (let i = 0; refreshToken !== undefined && i < MAX_CHAIN && !seen.has(refreshToken); i++) {
+      seen.add(refreshToken)
+      const next = await scheduler.recent(refreshToken)
+      if (next?.refreshToken === undefined || next.refreshToken === refreshToken) break
+      refreshToken = next.refreshToken
+      if (next.idToken !== undefined) idToken = next.idToken
+    }
+    return {
+      ...(refreshToken !== undefined ? { refreshToken } : {}),
+      ...(idToken !== undefined ? { idToken } : {}),
+    }
+  }
+
   async function refresh(
     ctx: StoreContext,
     session: Session,
     parameters: Record<string, string> | undefined,
+    reject: string | undefined,
   ): Promise<RefreshOutcome> {
     try {
       return await scheduler.refresh(session.tokens, parameters, {
         dpop: await deps.dpopKey(session),
+        reject,
       })
     } catch (error) {
       const typed =
@@ -183,13 +225,13 @@ export function createResourceTokens(deps: ResourceTokensDeps): ResourceTokens {
 
   /**
    * Save `session` after `apply`ing the refresh to it; on a lost compare-and-set, re-load and
-   * apply again while the stored session still holds the consumed refresh token (else take the
-   * stored, newer one). Ended meanwhile: never written back.
+   * apply again to the stored session (`apply` keeps what is newer there). Ended meanwhile: never
+   * written back.
    */
   async function persist(
     ctx: StoreContext,
     session: Session,
-    apply: (target: Session) => boolean,
+    apply: (target: Session) => Promise<boolean>,
   ): Promise<{ session: Session; warning?: OidcSessionError }> {
     let revoked: boolean
     try {
@@ -205,13 +247,13 @@ export function createResourceTokens(deps: ResourceTokensDeps): ResourceTokens {
       throw new SessionRequiredError('revoked')
     }
     let current = session
-    apply(current)
+    await apply(current)
     try {
       for (let attempt = 0; !(await store.save(ctx, current)); attempt++) {
         const again = await store.load(ctx)
         if (!again.session) throw new SessionRequiredError(again.reason)
         current = again.session
-        if (!apply(current) || attempt >= 2) break
+        if (!(await apply(current)) || attempt >= 2) break
       }
     } catch (error) {
       if (error instanceof SessionRequiredError) throw error
@@ -250,11 +292,18 @@ export function createResourceTokens(deps: ResourceTokensDeps): ResourceTokens {
       if (!options.force || session.tokens.accessToken !== options.rejected)
         return { session, token: own(session), refreshed: false }
       if (consumed === undefined) throw new SessionRequiredError('unrefreshable')
-      const outcome = await refresh(ctx, session, undefined)
+      const outcome = await refresh(ctx, session, undefined, options.rejected)
       if (outcome.tokens.accessToken === options.rejected)
         return { session, token: own(session), refreshed: false }
-      const saved = await persist(ctx, session, (target) => {
-        if (target.tokens.refreshToken !== consumed) return false
+      const saved = await persist(ctx, session, async (target) => {
+        if (target.tokens.refreshToken === consumed) {
+          // Ours, continuing from the newest refresh token of the grant.
+          target.tokens = { ...outcome.tokens, ...(await newest(outcome.tokens)) }
+          return true
+        }
+        // The stored session differs: ours only if its refresh token leads to ours.
+        const latest = await newest(target.tokens)
+        if (latest.refreshToken !== outcome.tokens.refreshToken) return false
         target.tokens = { ...outcome.tokens }
         return true
       })
@@ -276,7 +325,12 @@ export function createResourceTokens(deps: ResourceTokensDeps): ResourceTokens {
     }
     let outcome: RefreshOutcome
     try {
-      outcome = await refresh(ctx, session, { [deps.parameter]: resource })
+      outcome = await refresh(
+        ctx,
+        session,
+        { [deps.parameter]: resource },
+        refused ? options.rejected : undefined,
+      )
     } catch (error) {
       // Still valid (due): serve it; the failure is remembered per grant and resource.
       if (
@@ -297,15 +351,13 @@ export function createResourceTokens(deps: ResourceTokensDeps): ResourceTokens {
       ...(next.expiresAt !== undefined ? { expiresAt: next.expiresAt } : {}),
       ...(next.issuedAt !== undefined ? { issuedAt: next.issuedAt } : {}),
     }
-    const saved = await persist(ctx, session, (target) => {
+    const saved = await persist(ctx, session, async (target) => {
       let changed = false
-      if (target.tokens.refreshToken === consumed && next.refreshToken !== consumed) {
-        // One refresh token serves every resource: the session continues from its successor.
-        target.tokens = {
-          ...target.tokens,
-          ...(next.refreshToken !== undefined ? { refreshToken: next.refreshToken } : {}),
-          ...(next.idToken !== undefined ? { idToken: next.idToken } : {}),
-        }
+      // One refresh token serves every resource: the session continues from the newest one of
+      // its grant (this refresh's, or a later one recorded by another request meanwhile).
+      const latest = await newest(target.tokens)
+      if (latest.refreshToken !== target.tokens.refreshToken) {
+        target.tokens = { ...target.tokens, ...latest }
         changed = true
       }
       if (cachedToken(target, resource)?.accessToken !== entry.accessToken) {
@@ -318,5 +370,18 @@ export function createResourceTokens(deps: ResourceTokensDeps): ResourceTokens {
     return { ...saved, token: presentable(entry), refreshed: true }
   }
 
-  return { token }
+  async function settle(ctx: StoreContext, session: Session): Promise<Session> {
+    if (store.stateful || session.tokens.refreshToken === undefined) return session
+    try {
+      const latest = await newest(session.tokens)
+      if (latest.refreshToken === session.tokens.refreshToken) return session
+      const next: Session = { ...session, tokens: { ...session.tokens, ...latest } }
+      await store.save(ctx, next)
+      return next
+    } catch {
+      return session
+    }
+  }
+
+  return { token, settle }
 }
