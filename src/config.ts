@@ -646,6 +646,8 @@ function resolveResources(input: ResourcesConfig | undefined): {
   parameter: 'resource' | 'audience'
   maxPerSession: number
 } {
+  if (Array.isArray(input))
+    throw invalidArg('"resources" must be an object', 'ERR_INVALID_ARG_TYPE')
   const resources = section(input, 'resources') as ResourcesConfig
   const parameter = resources.parameter ?? 'resource'
   if (parameter !== 'resource' && parameter !== 'audience')

@@ -107,7 +107,8 @@ const str = (value: unknown): value is string => typeof value === 'string' && va
  */
 export function createDpopKeys(context: ProviderContext, secrets: readonly string[]): DpopKeys {
   const sealer = createSealer(secrets, 'dpop')
-  const opened = new BoundedMap<string, Promise<DpopKey>>(CACHE_SIZE)
+  // Opened keys by their exact sealed form, with the seal's own expiry (checked on every hit).
+  const opened = new BoundedMap<string, Promise<{ key: DpopKey; expiresAt: number }>>(CACHE_SIZE)
   const nonces = context.dpopNonces
   // Proofs carry the newest nonce any session learned for the target origin.
   const options: oauth.ModifyAssertionOptions = {
@@ -142,40 +143,50 @@ export function createDpopKeys(context: ProviderContext, secrets: readonly strin
       const generated = await generateKeyPair(DPOP_ALGORITHM, { extractable: true })
       const jwk = await exportJWK(generated.privateKey)
       if (!str(jwk.d) || !str(jwk.x) || !str(jwk.y)) throw new TypeError('unexpected EC JWK')
-      const sealed = await sealer.seal({ d: jwk.d, x: jwk.x, y: jwk.y }, expiresAt)
+      const sealed = await sealer.seal({ d: jwk.d, x: jwk.x, y: jwk.y, e: expiresAt }, expiresAt)
       // Signing needs no extractable private key: use an imported copy, as `open` would.
       const pair = await importPair({ d: jwk.d, x: jwk.x, y: jwk.y })
       const key = keyOf(pair)
-      opened.set(sealed, Promise.resolve(key))
+      opened.set(sealed, Promise.resolve({ key, expiresAt }))
       return { key, sealed }
     },
 
-    open(sealed, now) {
+    async open(sealed, now) {
       let entry = opened.get(sealed)
-      if (entry) return entry
-      entry = (async () => {
-        let value: unknown
-        try {
-          ;({ value } = await sealer.unseal(sealed, now))
-        } catch (error) {
-          throw error instanceof SealError ? error : new SealError('the DPoP key does not open')
-        }
-        const v = value as Record<string, unknown> | null
-        if (v === null || typeof v !== 'object' || !str(v.d) || !str(v.x) || !str(v.y))
-          throw new SealError('the DPoP key does not open')
-        try {
-          const pair = await importPair({ d: v.d, x: v.x, y: v.y })
-          return keyOf(pair)
-        } catch {
-          throw new SealError('the DPoP key does not open')
-        }
-      })()
-      opened.set(sealed, entry)
-      entry.catch(() => {
-        if (opened.get(sealed) === entry) opened.delete(sealed)
-      })
-      return entry
+      if (!entry) {
+        entry = openSealed(sealed, now)
+        opened.set(sealed, entry)
+        const current = entry
+        entry.catch(() => {
+          if (opened.get(sealed) === current) opened.delete(sealed)
+        })
+      }
+      const { key, expiresAt } = await entry
+      if (expiresAt <= now) throw new SealError('the DPoP key has expired')
+      return key
     },
+  }
+
+  async function openSealed(
+    sealed: string,
+    now: number,
+  ): Promise<{ key: DpopKey; expiresAt: number }> {
+    let value: unknown
+    try {
+      ;({ value } = await sealer.unseal(sealed, now))
+    } catch (error) {
+      throw error instanceof SealError ? error : new SealError('the DPoP key does not open')
+    }
+    const v = value as Record<string, unknown> | null
+    if (v === null || typeof v !== 'object' || !str(v.d) || !str(v.x) || !str(v.y))
+      throw new SealError('the DPoP key does not open')
+    if (typeof v.e !== 'number') throw new SealError('the DPoP key does not open')
+    try {
+      const pair = await importPair({ d: v.d, x: v.x, y: v.y })
+      return { key: keyOf(pair), expiresAt: v.e }
+    } catch {
+      throw new SealError('the DPoP key does not open')
+    }
   }
 }
 

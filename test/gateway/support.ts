@@ -159,6 +159,7 @@ async function checkProof(
  * - `/set-cookie`: sets a cookie of its own and one named like the gateway's session;
  * - `/redirect`: `302` to its own absolute URL `/landed` (under the request's first path segment);
  * - `/stream?kb=N`: N KiB of response body in 1 KiB chunks;
+ * - `/no-content`: `204`;
  * - anything else: JSON `{ sub, aud, path }`.
  */
 export async function startUpstream(
@@ -236,6 +237,11 @@ export async function startUpstream(
     if (path.endsWith('/redirect')) {
       const first = path.split('/')[1] ?? ''
       res.writeHead(302, { location: `http://127.0.0.1:${port}/${first}/landed?x=1` })
+      res.end()
+      return
+    }
+    if (path.endsWith('/no-content')) {
+      res.writeHead(204, { 'x-upstream': 'yes' })
       res.end()
       return
     }
