@@ -189,8 +189,18 @@ export function safeCause(error: unknown): ProviderErrorDetails {
   return error instanceof ProviderErrorDetails ? error : new ProviderErrorDetails(error)
 }
 
+/** The OAuth `error` of a `WWW-Authenticate` challenge (`Bearer error="invalid_token"`). */
+export function challengeError(error: oauth.WWWAuthenticateChallengeError): string | undefined {
+  for (const challenge of error.cause) {
+    const value = challenge.parameters.error
+    if (typeof value === 'string' && value !== '') return value
+  }
+  return undefined
+}
+
 function statusOf(error: unknown): number | undefined {
   if (error instanceof oauth.ResponseBodyError) return error.status
+  if (error instanceof oauth.WWWAuthenticateChallengeError) return error.status
   const cause = (error as { cause?: unknown } | undefined)?.cause
   return cause instanceof Response ? cause.status : undefined
 }
