@@ -24,7 +24,11 @@ function reachableStrings(root: unknown): string[] {
       value.forEach((v, k) => found.push(k, v))
       for (const line of value.getSetCookie()) found.push(line)
     }
-    if (value instanceof Map) for (const [k, v] of value) (visit(k, depth + 1), visit(v, depth + 1))
+    if (value instanceof Map)
+      for (const [k, v] of value) {
+        visit(k, depth + 1)
+        visit(v, depth + 1)
+      }
     if (value instanceof Set) for (const v of value) visit(v, depth + 1)
     if (typeof value === 'function') found.push(value.toString())
     for (const key of Reflect.ownKeys(value)) {
