@@ -11,11 +11,14 @@
  * - `POST /__test/clock?offsetSeconds=N` → the app's clock (`now`) runs N seconds ahead
  * - `GET /__test/seal` → seals a session with the cookie store and opens it again (round trip)
  * - `GET /__test/stats` → counters: store loads, refreshes by source, refresh errors, requests in flight
+ * - `GET /__test/authenticate` → `auth.authenticate()`'s reason and its error's cause chain
  *
  * Configuration comes from the runtime's environment (Workers bindings, `Bun.env`,
  * `Deno.env`): `OIDC_ISSUER`, `OIDC_CLIENT_ID`, `OIDC_CLIENT_SECRET`, `APP_URL`,
- * `SESSION_SECRET`, and for the Workers experiments `SESSION_STORE` (`cookie` | `memory`) and
- * `REFRESH_BACKGROUND` (`1`: refresh due sessions in the background).
+ * `SESSION_SECRET`, and for the Workers experiments `SESSION_STORE` (`cookie` | `memory`),
+ * `REFRESH_BACKGROUND` (`1`: refresh due sessions in the background) and `WAIT_UNTIL` (`1`: on
+ * Workers, hand every request's handling to `ctx.waitUntil()` so that it runs to its end even
+ * when the request is cancelled).
  */
 import {
   CookieJar,
@@ -39,6 +42,7 @@ export interface RuntimeEnv {
   SESSION_SECRET?: string
   SESSION_STORE?: string
   REFRESH_BACKGROUND?: string
+  WAIT_UNTIL?: string
 }
 
 /** The variables the app reads (Deno's `--allow-env` lists the same, plus `PORT`). */
@@ -50,6 +54,7 @@ export const ENV_NAMES = [
   'SESSION_SECRET',
   'SESSION_STORE',
   'REFRESH_BACKGROUND',
+  'WAIT_UNTIL',
 ] as const satisfies readonly (keyof RuntimeEnv)[]
 
 /** What the app counts, for `/__test/stats`. */
@@ -144,6 +149,14 @@ async function sealRoundTrip(secret: string, now: number): Promise<Response> {
   })
 }
 
+/** `Name: message` of an error and of each `cause` below it. */
+function chain(error: unknown): string[] {
+  const out: string[] = []
+  for (let e = error; e instanceof Error && out.length < 8; e = e.cause)
+    out.push(`${e.name}: ${e.message}`)
+  return out
+}
+
 const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 
 /**
@@ -203,6 +216,20 @@ export function createApp(env: RuntimeEnv): TestApp {
           return sealRoundTrip(secret, Math.floor(now() / 1000))
         case 'GET /__test/stats':
           return json(stats)
+        case 'GET /__test/authenticate': {
+          // What authenticate() says, with the error behind a failure (name and message down the
+          // cause chain: the library's messages and the runtime's, never a token).
+          const result = await auth.authenticate(request)
+          return json(
+            {
+              reason: result.reason,
+              sub: result.session?.sub ?? null,
+              error: chain(result.error ?? result.warning),
+            },
+            200,
+            result.headers,
+          )
+        }
         default:
           return json({ error: 'not found' }, 404)
       }
@@ -247,16 +274,24 @@ export function createApp(env: RuntimeEnv): TestApp {
 // One app per isolate/process, built at the first request (Workers hand `env` to `fetch` only).
 let app: TestApp | undefined
 
+/** The part of a Workers `ExecutionContext` the app uses. */
+export interface ExecutionContextLike {
+  waitUntil(promise: Promise<unknown>): void
+}
+
 export default {
   /**
    * The Workers-style entry point; Bun and Deno launchers call it with their environment.
    *
    * @param request the request
    * @param env the runtime's environment
+   * @param ctx Workers only: the execution context (`WAIT_UNTIL=1` uses its `waitUntil`)
    * @returns the response
    */
-  fetch(request: Request, env: RuntimeEnv): Promise<Response> {
+  fetch(request: Request, env: RuntimeEnv, ctx?: ExecutionContextLike): Promise<Response> {
     app ??= createApp(env)
-    return app.fetch(request)
+    const response = app.fetch(request)
+    if (env.WAIT_UNTIL === '1' && ctx) ctx.waitUntil(response.catch(() => undefined))
+    return response
   },
 }

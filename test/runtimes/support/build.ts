@@ -180,3 +180,23 @@ export async function bundleApp(
     throw new Error('the bundle does not contain the built oidc-session package')
   return { file, packageInputs }
 }
+
+/**
+ * Bundle the edge stand-in (`edge.ts`, no library code) for workerd into `outDir/edge.mjs`.
+ *
+ * @param outDir where to write the bundle
+ * @returns the bundle's path
+ */
+export async function bundleEdge(outDir: string): Promise<string> {
+  const file = join(outDir, 'edge.mjs')
+  await build({
+    entryPoints: [join(import.meta.dirname, '..', 'edge.ts')],
+    bundle: true,
+    format: 'esm',
+    target: 'es2022',
+    platform: 'browser',
+    outfile: file,
+    logLevel: 'silent',
+  })
+  return file
+}

@@ -10,7 +10,7 @@ import { join } from 'node:path'
 
 import { freePort } from '../../fixtures/provider.js'
 import { ENV_NAMES, type RuntimeEnv } from '../app.js'
-import { bundleApp, root, type Runtime } from './build.js'
+import { bundleApp, bundleEdge, root, type Runtime } from './build.js'
 
 /** A runtime serving the test app. */
 export interface RunningApp {
@@ -37,6 +37,16 @@ export interface StartOptions {
   compatibilityDate?: string
   /** workerd only: extra compatibility flags. Default none (no `nodejs_compat`). */
   compatibilityFlags?: string[]
+  /**
+   * workerd only: send every outbound `fetch()` of the worker to this loopback port (an HTTP
+   * proxy such as `startOutboundProxy`) instead of the loopback network.
+   */
+  outboundPort?: number
+  /**
+   * workerd only: serve the app behind the edge stand-in (`edge.ts`, a second worker calling the
+   * app through a service binding), so a test can cancel a request as the edge would.
+   */
+  edge?: boolean
 }
 
 /** The compatibility date the Workers tests use by default (a recent one, as a new project would). */
@@ -62,6 +72,8 @@ function workerdConfig(opts: {
   env: RuntimeEnv
   compatibilityDate: string
   compatibilityFlags: string[]
+  outboundPort: number | undefined
+  edge: boolean
 }): string {
   const bindings = Object.entries(opts.env)
     .filter((entry): entry is [string, string] => typeof entry[1] === 'string')
@@ -71,12 +83,25 @@ function workerdConfig(opts: {
 
 const config :Workerd.Config = (
   services = [
-    (name = "app", worker = .app),
+    (name = "app", worker = .app),${
+      opts.edge
+        ? `
+    (name = "edge", worker = (
+      modules = [(name = "edge.mjs", esModule = embed "edge.mjs")],
+      compatibilityDate = ${text(opts.compatibilityDate)},
+      bindings = [(name = "APP", service = "app")],
+    )),`
+        : ''
+    }
     # The default "internet" service allows public addresses only (an SSRF guard): the provider
     # listens on 127.0.0.1, so the worker's fetch() goes through a network that allows "local".
-    (name = "loopback", network = (allow = ["local"])),
+    ${
+      opts.outboundPort === undefined
+        ? '(name = "loopback", network = (allow = ["local"])),'
+        : `(name = "loopback", external = (address = "127.0.0.1:${opts.outboundPort}", http = ())),`
+    }
   ],
-  sockets = [(name = "http", address = "127.0.0.1:${opts.port}", http = (), service = "app")],
+  sockets = [(name = "http", address = "127.0.0.1:${opts.port}", http = (), service = "${opts.edge ? 'edge' : 'app'}")],
 );
 
 const app :Workerd.Worker = (
@@ -157,6 +182,7 @@ export async function startApp(runtime: Runtime, options: StartOptions): Promise
       }
       break
     case 'workerd':
+      if (options.edge === true) await bundleEdge(dir)
       writeFileSync(
         join(dir, 'config.capnp'),
         workerdConfig({
@@ -164,6 +190,8 @@ export async function startApp(runtime: Runtime, options: StartOptions): Promise
           env,
           compatibilityDate: options.compatibilityDate ?? WORKERD_COMPATIBILITY_DATE,
           compatibilityFlags: options.compatibilityFlags ?? [],
+          outboundPort: options.outboundPort,
+          edge: options.edge === true,
         }),
       )
       command = [path, 'serve', join(dir, 'config.capnp'), '--verbose']
