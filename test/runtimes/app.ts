@@ -31,8 +31,6 @@ import {
   type StoreContext,
 } from 'oidc-session'
 
-import { handler } from './front-door-shim.js'
-
 /** The environment the app reads. */
 export interface RuntimeEnv {
   OIDC_ISSUER?: string
@@ -199,8 +197,8 @@ export function createApp(env: RuntimeEnv): TestApp {
 
   async function route(request: Request): Promise<Response> {
     const url = new URL(request.url)
-    const auth_ = await handler(auth, request)
-    if (auth_) return auth_
+    const served = await auth.handler(request)
+    if (served) return served
 
     if (url.pathname.startsWith('/__test/')) {
       switch (`${request.method} ${url.pathname}`) {
@@ -237,7 +235,7 @@ export function createApp(env: RuntimeEnv): TestApp {
 
     if (request.method === 'GET' && (url.pathname === '/api/me' || url.pathname === '/')) {
       const result = await auth.protect(request)
-      if (!result.session) return result.response
+      if (!result.ok) return result.response
       const { session } = result
       if (url.pathname === '/') {
         const headers = new Headers({ 'content-type': 'text/html; charset=utf-8' })

@@ -71,7 +71,7 @@ describe(`workerd ${WORKERD_COMPATIBILITY_DATE}: the refresh single-flight share
   })
 
   it('the request that started the refresh is cancelled: its followers get the dead-promise error, for good, and the rotated token is lost', async () => {
-    const { proxy, provider, ...b } = await start({ edge: true })
+    const { proxy, provider, app, ...b } = await start({ edge: true })
     const cookie = await b.login()
     await b.clockAhead(600)
     const hold = proxy.hold('token:refresh_token')
@@ -109,6 +109,13 @@ describe(`workerd ${WORKERD_COMPATIBILITY_DATE}: the refresh single-flight share
     expect(later.reason).toBe('store-unavailable')
     expect(later.error[1]).toMatch(DEAD_PROMISE)
     expect(calls(proxy, 'token:refresh_token')).toHaveLength(1)
+    // Logging out still works (302 to the end-session endpoint): the user's way out.
+    const logout = await fetch(`${app.url}/logout`, {
+      redirect: 'manual',
+      headers: { cookie, accept: 'text/html', 'sec-fetch-site': 'same-origin' },
+    })
+    expect(logout.status).toBe(302)
+    expect(logout.headers.get('location')).toMatch(new RegExp(`^${provider.issuer}/session/end\\?`))
   })
 
   it('with ctx.waitUntil() over the handling, a cancelled leader finishes its refresh and its followers share it', async () => {
@@ -151,7 +158,7 @@ describe(`workerd ${WORKERD_COMPATIBILITY_DATE}: the refresh single-flight share
     // Due (within the 60 s leeway), not expired: answered at once, refreshed in the background.
     await b.clockAhead(250)
     expect((await b.me(cookie)).status).toBe(200)
-    expect(await b.authenticate(cookie)).toMatchObject({ reason: 'ok', sub: 'alice' })
+    expect(await b.authenticate(cookie)).toMatchObject({ reason: 'refresh-deferred', sub: 'alice' })
 
     await b.clockAhead(600)
     const expired = await b.authenticate(cookie)
