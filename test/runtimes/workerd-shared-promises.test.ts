@@ -14,9 +14,10 @@
  *   done), workerd drops its outbound call and every request awaiting the promise it created
  *   gets `Error: This promise was created by a request that has since ended, so it can never
  *   settle.` The promise never settles, so the core never clears it: the refresh flight stays
- *   for good (that session fails in this isolate until the isolate goes away) and the discovery
- *   cache holds it for 24 h (every login and refresh of the isolate fails). The provider did the
- *   refresh: the rotated refresh token is lost.
+ *   for good (that session's refresh fails in this isolate until the isolate goes away; logout
+ *   still works) and the discovery cache keeps it for its 24 h lifetime (every login of the
+ *   isolate fails; refresh, logout and back-channel logout read discovery too). The provider did
+ *   the refresh: the rotated refresh token is lost.
  * - `ctx.waitUntil()` over the request's handling keeps the work alive: followers share it.
  * - jose's JWKS cache starts one fetch per request on Workers (it detects them), so a cancelled
  *   request does not break the next one.
