@@ -29,6 +29,8 @@ export interface LogoutOptions {
   postLogoutRedirectUri?: string
   /** `state` sent to the end-session endpoint and echoed back to the post-logout URI. Default: random. */
   state?: string
+  /** Keeps a refresh (of an expired id_token hint) alive past the request (see `RequestOptions`). */
+  waitUntil?: (promise: Promise<unknown>) => void
 }
 
 /** The logout settings (resolved from `OidcSessionConfig.logout`). */
@@ -325,7 +327,9 @@ export function createLogout(
         })
       if (expired(best) && refreshable && settings.refreshExpiredIdToken) {
         try {
-          const { tokens } = await scheduler.refresh(latest)
+          const { tokens } = await scheduler.refresh(latest, undefined, {
+            waitUntil: options.waitUntil,
+          })
           refreshToken = tokens.refreshToken ?? refreshToken
           if (tokens.refreshToken !== undefined) grant.push(tokens.refreshToken)
           best = freshest([...sets, tokens])

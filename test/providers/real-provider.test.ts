@@ -11,28 +11,36 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-import { createOidcSession, type SessionEndReason } from 'oidc-session'
+import { createOidcSession } from 'oidc-session'
+import {
+  BED_SECRET,
+  requestTo,
+  startAppBed,
+  type AppBed,
+  type AppBedOptions,
+} from '../fixtures/app-bed.js'
 import { startProvider, type ProviderContext, type TestProvider } from '../fixtures/provider.js'
-import { cookieOf, request, SECRET, signIn, startApp, type TestApp } from '../logout/support.js'
 
-const apps: TestApp[] = []
+const beds: AppBed[] = []
 const providers: TestProvider[] = []
 
 afterAll(async () => {
-  await Promise.all(apps.map((app) => app.close()))
+  await Promise.all(beds.map((bed) => bed.close()))
   await Promise.all(providers.map((provider) => provider.close()))
 })
 
-/** A library clock that tests move forward (seconds); the provider keeps the real one. */
-function skewedClock() {
-  let offset = 0
-  return {
-    now: () => Date.now() + offset * 1000,
-    advance(seconds: number) {
-      offset += seconds
-    },
-  }
+/** An app bed on `provider` (closed after the file); its clock runs ahead of the provider's. */
+async function bedOn(
+  provider: TestProvider,
+  session: AppBedOptions['session'] = {},
+): Promise<AppBed> {
+  const bed = await startAppBed({ provider, session })
+  beds.push(bed)
+  return bed
 }
+
+const endReasons = (bed: AppBed) =>
+  bed.events.filter((event) => event.name === 'sessionEnded').map((event) => event.payload.reason)
 
 describe('a provider that never rotates refresh tokens (rotateRefreshToken: false)', () => {
   let provider: TestProvider
@@ -42,17 +50,15 @@ describe('a provider that never rotates refresh tokens (rotateRefreshToken: fals
   })
 
   it('refreshes again and again with the same refresh token; a stale cached result is never served', async () => {
-    const clock = skewedClock()
-    const app = await startApp(provider, { now: clock.now })
-    apps.push(app)
-    const cookie = cookieOf(await signIn(app, 'norotate'), app)
-    const first = (await app.auth.authenticate(request(app, '/', cookie))).session!
+    const bed = await bedOn(provider)
+    const cookie = bed.cookieOf(await bed.login('norotate'))
+    const first = (await bed.auth.authenticate(bed.request(cookie))).session!
     provider.counters.reset()
     const tokens: string[] = []
     for (const round of [1, 2]) {
-      clock.advance(61)
+      bed.clock.seconds += 61
       // The original cookie every time: the second round's cached result has expired as well.
-      const result = await app.auth.authenticate(request(app, '/', cookie))
+      const result = await bed.auth.authenticate(bed.request(cookie))
       expect(result.reason).toBe('refreshed')
       expect(result.session?.tokens.refreshToken).toBe(first.tokens.refreshToken)
       tokens.push(result.session!.tokens.accessToken)
@@ -94,18 +100,16 @@ describe('one provider, changed by middleware', () => {
   it('scopes_supported without offline_access: the default scope leaves it out, an explicit one does not', async () => {
     tweaks.dropOfflineAccess = true
     try {
-      const app = await startApp(provider)
-      apps.push(app)
-      const started = await fetch(`${app.url}/login`, { redirect: 'manual' })
+      const bed = await bedOn(provider)
+      const started = await fetch(`${bed.url}/login`, { redirect: 'manual' })
       const scope = new URL(started.headers.get('location')!).searchParams.get('scope')
       expect(scope).toBe('openid profile')
       // The fixture's provider still issues a refresh token (its issueRefreshToken policy).
-      const cookie = cookieOf(await signIn(app, 'noscope'), app)
-      const session = (await app.auth.authenticate(request(app, '/', cookie))).session!
+      const cookie = bed.cookieOf(await bed.login('noscope'))
+      const session = (await bed.auth.authenticate(bed.request(cookie))).session!
       expect(session.tokens.scope?.split(' ')).not.toContain('offline_access')
 
-      const explicit = await startApp(provider, { scope: 'openid profile offline_access' })
-      apps.push(explicit)
+      const explicit = await bedOn(provider, { scope: 'openid profile offline_access' })
       const again = await fetch(`${explicit.url}/login`, { redirect: 'manual' })
       expect(new URL(again.headers.get('location')!).searchParams.get('scope')).toBe(
         'openid profile offline_access',
@@ -118,21 +122,15 @@ describe('one provider, changed by middleware', () => {
   it('refresh_expires_in: the session knows it, and past it ends as refresh-expired with no token call', async () => {
     tweaks.refreshExpiresIn = 120
     try {
-      const clock = skewedClock()
-      const ended: SessionEndReason[] = []
-      const app = await startApp(provider, {
-        now: clock.now,
-        events: { sessionEnded: ({ reason }) => void ended.push(reason) },
-      })
-      apps.push(app)
-      const cookie = cookieOf(await signIn(app, 'idle'), app)
-      const before = Math.floor(clock.now() / 1000)
-      const first = (await app.auth.authenticate(request(app, '/', cookie))).session!
+      const bed = await bedOn(provider)
+      const cookie = bed.cookieOf(await bed.login('idle'))
+      const before = Math.floor(Date.now() / 1000)
+      const first = (await bed.auth.authenticate(bed.request(cookie))).session!
       expect(first.tokens.refreshExpiresAt).toBeGreaterThanOrEqual(before + 120 - 1)
       expect(first.tokens.refreshExpiresAt).toBeLessThanOrEqual(before + 120 + 1)
 
-      clock.advance(61)
-      const refreshed = await app.auth.authenticate(request(app, '/', cookie))
+      bed.clock.seconds += 61
+      const refreshed = await bed.auth.authenticate(bed.request(cookie))
       expect(refreshed.reason).toBe('refreshed')
       const renewed = refreshed.session!.tokens.refreshExpiresAt!
       expect(renewed).toBeGreaterThan(first.tokens.refreshExpiresAt!)
@@ -141,10 +139,10 @@ describe('one provider, changed by middleware', () => {
         .map((line) => line.split(';')[0])
         .join('; ')
 
-      clock.advance(200) // idle past the refresh token's expiry
+      bed.clock.seconds += 200 // idle past the refresh token's expiry
       provider.counters.reset()
-      const result = await app.auth.protect(
-        request(app, '/reports', refreshedCookie, {
+      const result = await bed.auth.protect(
+        requestTo(bed, '/reports', refreshedCookie, {
           'sec-fetch-mode': 'navigate',
           'sec-fetch-dest': 'document',
           accept: 'text/html',
@@ -156,25 +154,23 @@ describe('one provider, changed by middleware', () => {
       expect(location.pathname).toBe('/login')
       expect(location.searchParams.has('reconsent')).toBe(false) // only Google needs consent again
       expect(provider.counters.token).toEqual({})
-      expect(ended).toEqual(['refresh-expired'])
+      expect(endReasons(bed)).toEqual(['refresh-expired'])
     } finally {
       tweaks.refreshExpiresIn = undefined
     }
   })
 
   it('a configured issuer that is not the discovered one is a configuration error: 500 naming both, no Retry-After', async () => {
-    const app = await startApp(provider)
-    apps.push(app)
+    const bed = await bedOn(provider)
     const typo = provider.issuer.replace('127.0.0.1', 'localhost')
-    const clock = skewedClock()
     const auth = createOidcSession({
       issuer: typo,
-      client: { id: app.clientId, secret: app.clientSecret },
-      redirectUri: `${app.url}/callback`,
-      secrets: [SECRET],
-      now: clock.now,
+      client: { id: bed.clientId, secret: bed.clientSecret },
+      redirectUri: `${bed.url}/callback`,
+      secrets: [BED_SECRET],
+      now: () => Date.now() + 61_000,
     })
-    const login = (await auth.handler(new Request(`${app.url}/login`)))!
+    const login = (await auth.handler(new Request(`${bed.url}/login`)))!
     expect(login.status).toBe(500)
     expect(login.headers.get('retry-after')).toBeNull()
     const page = await login.text()
@@ -182,19 +178,18 @@ describe('one provider, changed by middleware', () => {
     expect(page).toContain(provider.issuer)
 
     const api = (await auth.handler(
-      new Request(`${app.url}/login`, { headers: { accept: 'application/json' } }),
+      new Request(`${bed.url}/login`, { headers: { accept: 'application/json' } }),
     ))!
     expect(api.status).toBe(500)
     expect(await api.json()).toMatchObject({ code: 'ERR_DISCOVERY_ISSUER_MISMATCH' })
 
     // A session made by the correctly configured app, due for refresh under the typo.
-    const cookie = cookieOf(await signIn(app, 'typo'), app)
-    clock.advance(61)
-    const result = await auth.protect(request(app, '/', cookie))
+    const cookie = bed.cookieOf(await bed.login('typo'))
+    const result = await auth.protect(bed.request(cookie))
     expect(result.ok).toBe(false)
     expect(result.response?.status).toBe(500)
     expect(result.response?.headers.get('retry-after')).toBeNull()
-    const authResult = await auth.authenticate(request(app, '/', cookie))
+    const authResult = await auth.authenticate(bed.request(cookie))
     expect(authResult.error?.code).toBe('ERR_DISCOVERY_ISSUER_MISMATCH')
     expect(authResult.error?.transient).toBe(false)
   })
