@@ -177,8 +177,9 @@ const MAX_CHAIN = 8
  *    not seen yet, in any process sharing the cache) and pick, among every token set known, the
  *    id_token with the latest `iat`, and the latest refresh token.
  * 5. When that id_token has expired and a refresh token exists that has not expired itself
- *    (`logout.refreshExpiredIdToken`, default on), refresh first so the hint is valid; if that fails, the expired id_token is left
- *    out (`client_id` + `logout_hint` instead), since strict providers refuse expired hints.
+ *    (`logout.refreshExpiredIdToken`, default on), refresh first so the hint is valid; if that
+ *    fails, the expired id_token is left out (`client_id` + `logout_hint` instead), since strict
+ *    providers refuse expired hints.
  * 6. Record the session as ended in the revocation list (by session id, for as long as the sealed
  *    session could live: every copy of the cookie, in every instance sharing the list, is refused
  *    from now on, and a refresh that completes later cannot bring it back), drop the grant's

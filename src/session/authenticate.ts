@@ -80,8 +80,8 @@ function refreshFailure(error: OidcSessionError): Failure['reason'] {
  * deleted), refuse it when the revocation list covers it (logout, back-channel logout), classify
  * its tokens (`tokenState`: a session without a live refresh token ends as `unrefreshable` or,
  * when the provider said its refresh token expires and it has, `refresh-expired`, before any
- * token call), and when due or expired refresh them through the scheduler (one token
- * call per grant however many requests ask) and save the result (compare-and-set for stateful
+ * token call), and when due or expired refresh them through the scheduler (one token call per
+ * grant however many requests ask) and save the result (compare-and-set for stateful
  * stores: a lost race takes the stored, newer session). A refresh that completes after the session
  * was ended cannot write it back: the revocation list is read again before saving. A refreshed
  * session too large for the cookie store is still served (the recent-result cache serves it to the

@@ -149,8 +149,9 @@ export interface OidcSession {
    * `POST` back-channel logout, at the paths of {@link routes}. Errors become responses through
    * {@link errorResponse}. `undefined` for any other path or method, so middleware can fall
    * through. On the login route, the query may carry `returnTo`, `reconsent=1` (see
-   * {@link LoginOptions.reconsent}) and the allow-listed authorization parameters (`prompt`, `login_hint`, `acr_values`, `max_age`, `ui_locales`,
-   * `screen_hint`, `organization`, `domain_hint`), never anything else.
+   * {@link LoginOptions.reconsent}) and the allow-listed authorization parameters (`prompt`,
+   * `login_hint`, `acr_values`, `max_age`, `ui_locales`, `screen_hint`, `organization`,
+   * `domain_hint`), never anything else.
    *
    * @param request a Web `Request`, or a request-like with an already-read `body`
    * @param options see {@link RequestOptions}
