@@ -197,7 +197,9 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticator {
         () => undefined,
       )
       waitUntil?.(background)
-      return done({ ok: true, session, headers, reason: 'refresh-deferred' })
+      // The caller gets its own copy: the background refresh updates the loaded one.
+      const served: Session = { ...session, tokens: { ...session.tokens } }
+      return done({ ok: true, session: served, headers, reason: 'refresh-deferred' })
     }
     // The whole step, the save included, outlives a cancelled request when `waitUntil` is given:
     // the rotated tokens must reach the store, not only the followers.

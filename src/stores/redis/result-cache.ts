@@ -48,6 +48,7 @@ function asTokenSet(value: unknown): TokenSet | undefined {
   if (typeof v.accessToken !== 'string' || typeof v.tokenType !== 'string') return undefined
   if (v.expiresAt !== undefined && typeof v.expiresAt !== 'number') return undefined
   if (v.refreshExpiresAt !== undefined && typeof v.refreshExpiresAt !== 'number') return undefined
+  if (v.issuedAt !== undefined && typeof v.issuedAt !== 'number') return undefined
   if (!optionalString(v.refreshToken) || !optionalString(v.idToken) || !optionalString(v.scope)) {
     return undefined
   }
@@ -55,6 +56,7 @@ function asTokenSet(value: unknown): TokenSet | undefined {
   if (typeof v.expiresAt === 'number') tokens.expiresAt = v.expiresAt
   if (typeof v.refreshToken === 'string') tokens.refreshToken = v.refreshToken
   if (typeof v.refreshExpiresAt === 'number') tokens.refreshExpiresAt = v.refreshExpiresAt
+  if (typeof v.issuedAt === 'number') tokens.issuedAt = v.issuedAt
   if (typeof v.idToken === 'string') tokens.idToken = v.idToken
   if (typeof v.scope === 'string') tokens.scope = v.scope
   return tokens
