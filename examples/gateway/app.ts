@@ -6,7 +6,15 @@
 import { once } from 'node:events'
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
 import { Readable } from 'node:stream'
-import { createOidcSession, idTokenClaims, type OidcSession, type SessionStore } from 'oidc-session'
+import {
+  PROVIDER_NAMES,
+  createOidcSession,
+  idTokenClaims,
+  isProviderName,
+  type OidcSession,
+  type ProviderName,
+  type SessionStore,
+} from 'oidc-session'
 import {
   redisLock,
   redisReplayCache,
@@ -26,6 +34,8 @@ export interface GatewayEnv {
   SESSION_SECRET?: string
   SESSION_STORE?: string
   REDIS_URL?: string
+  /** Optional: the provider profile (`google`, `cognito`, `entra`, `auth0`, `okta`, `keycloak`, `zitadel`). */
+  OIDC_PROVIDER?: string
   /** Required: where every path outside the auth routes is forwarded (a path in it is a prefix). */
   UPSTREAM_URL?: string
   /** Optional: the resource indicator (RFC 8707) of the upstream's token. */
@@ -34,6 +44,15 @@ export interface GatewayEnv {
   DPOP?: string
   /** Optional: answer 504 when the upstream has not answered within this many milliseconds. */
   UPSTREAM_TIMEOUT_MS?: string
+}
+
+/** `OIDC_PROVIDER` as the explicit provider profile (as `examples/express` reads it). */
+function providerFromEnv(env: GatewayEnv): ProviderName | undefined {
+  const value = env.OIDC_PROVIDER?.trim().toLowerCase()
+  if (!value) return undefined
+  if (!isProviderName(value))
+    throw new Error(`OIDC_PROVIDER must be one of ${PROVIDER_NAMES.join(', ')}`)
+  return value
 }
 
 function required(env: GatewayEnv, name: keyof GatewayEnv): string {
@@ -68,8 +87,10 @@ export function createGatewayAuth(env: GatewayEnv, overrides: GatewayOverrides =
     store = redisStore({ client: redis, idleTimeout: 8 * 3600 })
   }
   const resource = env.API_RESOURCE || undefined
+  const provider = providerFromEnv(env)
   return createOidcSession({
     issuer: required(env, 'OIDC_ISSUER'),
+    ...(provider ? { provider } : {}),
     client: {
       id: required(env, 'OIDC_CLIENT_ID'),
       ...(env.OIDC_CLIENT_SECRET ? { secret: env.OIDC_CLIENT_SECRET } : {}),

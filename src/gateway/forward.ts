@@ -64,6 +64,11 @@ export interface ForwardOptions {
    * Default `false`: only `https:` and loopback `http:` upstreams.
    */
   allowInsecureRequests?: boolean
+  /**
+   * Keeps a refresh started by this request alive past it (Cloudflare Workers' `ctx.waitUntil`,
+   * Vercel's `waitUntil`), as for every other method.
+   */
+  waitUntil?: (promise: Promise<unknown>) => void
 }
 
 /** What {@link createForwarder} needs from the manager. */
@@ -71,7 +76,10 @@ export interface ForwarderDeps {
   /** The app's origin: `X-Forwarded-Proto`/`-Host`, and the base of path-only request URLs. */
   origin: string
   storeContext(request: RequestLike): StoreContext
-  authenticate(ctx: StoreContext): Promise<AuthResult>
+  authenticate(
+    ctx: StoreContext,
+    options: { waitUntil?: (promise: Promise<unknown>) => void },
+  ): Promise<AuthResult>
   responder: Responder
   resourceTokens: ResourceTokens
   dpopKey(session: Session): Promise<DpopKey | undefined>
@@ -185,7 +193,9 @@ export function createForwarder(
     if (typeof options !== 'object' || options === null)
       throw invalidArg('"options" must be an object', 'ERR_INVALID_ARG_TYPE')
     const base = upstreamBase(upstream, options.allowInsecureRequests === true)
-    const { timeoutMs, clientAddress } = options
+    const { timeoutMs, clientAddress, waitUntil } = options
+    if (waitUntil !== undefined && typeof waitUntil !== 'function')
+      throw invalidArg('"waitUntil" must be a function', 'ERR_INVALID_ARG_TYPE')
     const resource = deps.checkResource(options.resource)
     if (
       timeoutMs !== undefined &&
@@ -206,7 +216,7 @@ export function createForwarder(
     const ctx = deps.storeContext(request)
     let auth: AuthResult
     try {
-      auth = await deps.authenticate(ctx)
+      auth = await deps.authenticate(ctx, waitUntil ? { waitUntil } : {})
     } catch (error) {
       return responder.errorResponse(request, error)
     }
@@ -222,7 +232,9 @@ export function createForwarder(
     }
     let presented: PresentableToken
     try {
-      ;({ session, token: presented } = await deps.resourceTokens.token(ctx, session, resource))
+      ;({ session, token: presented } = await deps.resourceTokens.token(ctx, session, resource, {
+        waitUntil,
+      }))
     } catch (error) {
       return failed(error)
     }
@@ -325,6 +337,7 @@ export function createForwarder(
         again = await deps.resourceTokens.token(ctx, session, resource, {
           force: true,
           rejected: presented.accessToken,
+          waitUntil,
         })
       } catch (error) {
         if (error instanceof SessionRequiredError) {

@@ -7,15 +7,18 @@ import * as oauth from 'oauth4webapi'
 import { OidcSessionError, RefreshRefusedError, RefreshRejectedError } from '../errors.js'
 import { mergeTokens } from '../tokens/merge.js'
 import { tokenSetFromResponse, type TokenSet } from '../tokens/token-set.js'
+import { loginScope } from './authorize.js'
 import { withDpopNonceRetry, type DpopKey } from './dpop.js'
-import { providerFailure, safeCause, type ProviderContext } from './provider.js'
+import { challengeError, providerFailure, safeCause, type ProviderContext } from './provider.js'
 
 /**
- * Refresh `tokens` at the token endpoint and merge the answer (see `mergeTokens`).
+ * Refresh `tokens` at the token endpoint and merge the answer (see `mergeTokens`). The provider
+ * profile adds its refresh parameters (Entra ID: the login's `scope`, which some set-ups require)
+ * and reads when the new refresh token dies (`refresh_expires_in`, `refresh_token_expires_in`).
  *
  * @param now seconds since the epoch
- * @param parameters extra token request parameters (`scope`, `resource`); without any, the
- *   configured default resource (RFC 8707) is asked for, if there is one
+ * @param parameters extra token request parameters (`scope`, `resource`); they override the
+ *   profile's. Without any, the configured default resource (RFC 8707) is asked for, if there is one
  * @param dpop the session's DPoP key (RFC 9449 §5): the request carries a proof, and a
  *   `use_dpop_nonce` answer is retried once with the provider's nonce
  * @throws {@link RefreshRejectedError} `ERR_REFRESH_INVALID_GRANT` when the provider refuses the grant
@@ -36,11 +39,16 @@ export async function refreshTokens(
   const refreshToken = tokens.refreshToken
   if (!refreshToken) throw new RefreshRejectedError('the session has no refresh token')
   const resources = context.options.resources
-  const additionalParameters =
+  const requested =
     parameters ??
     (resources?.default !== undefined ? { [resources.parameter]: resources.default } : undefined)
   try {
-    const as = await context.metadata()
+    const [as, profile] = await Promise.all([context.metadata(), context.profile()])
+    // The profile's parameters (Entra: the login's `scope`) under the caller's own.
+    const additionalParameters = {
+      ...profile.refreshParameters({ scope: loginScope(context.options, as, profile) }),
+      ...requested,
+    }
     const result = await withDpopNonceRetry(dpop, async () => {
       const response = await oauth.refreshTokenGrantRequest(
         as,
@@ -48,7 +56,7 @@ export async function refreshTokens(
         context.clientAuth,
         refreshToken,
         context.http({
-          ...(additionalParameters ? { additionalParameters } : {}),
+          ...(Object.keys(additionalParameters).length > 0 ? { additionalParameters } : {}),
           ...(dpop ? { DPoP: dpop.handle } : {}),
         }),
       )
@@ -56,7 +64,7 @@ export async function refreshTokens(
     })
     return mergeTokens(
       tokens,
-      tokenSetFromResponse(result, now),
+      tokenSetFromResponse(result, now, profile.refreshTokenExpiresAt(result, now)),
       oauth.getValidatedIdTokenClaims(result),
     )
   } catch (error) {
@@ -69,6 +77,11 @@ export async function refreshTokens(
       if (error.status < 500 && error.status !== 429)
         throw new RefreshRefusedError(error.error, { cause: safeCause(error) })
     }
+    // A 401 with a challenge (`WWW-Authenticate: Basic …`): the client was not authenticated.
+    if (error instanceof oauth.WWWAuthenticateChallengeError && error.status < 500)
+      throw new RefreshRefusedError(challengeError(error) ?? 'invalid_client', {
+        cause: safeCause(error),
+      })
     throw providerFailure(error, 'refresh')
   }
 }

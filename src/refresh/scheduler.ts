@@ -109,8 +109,14 @@ async function hashOf(canonical: string): Promise<string> {
   )
 }
 
-/** Per-call options of {@link RefreshScheduler.refresh} that are not part of the request's key. */
+/** Per-call options of {@link RefreshScheduler.refresh} (not part of the request's key). */
 export interface RefreshCallOptions {
+  /**
+   * Keeps the token call alive past the request that started it (Cloudflare Workers'
+   * `ctx.waitUntil`, Vercel's `waitUntil`): the leader's flight is handed to it, so a cancelled
+   * request does not lose the rotated refresh token its followers are waiting for.
+   */
+  waitUntil?: ((promise: Promise<unknown>) => void) | undefined
   /** The session's DPoP key (RFC 9449): the token request carries a proof signed with it. */
   dpop?: DpopKey | undefined
   /**
@@ -212,8 +218,9 @@ export function createRefreshScheduler(options: RefreshSchedulerOptions): Refres
   // Failures by key: the same error is answered until `until`; the entry itself stays (bounded)
   // so that consecutive transient failures keep doubling the back-off.
   const failures = new BoundedMap<string, Failure>(options.maxFailures ?? 10_000)
-  // Refreshes in flight by refresh token, for `settled`.
-  const pending = new Map<string, Set<Promise<unknown>>>()
+  // Refreshes in flight by refresh token, for `settled` (bounded: on Workers a flight whose
+  // request ended never settles, and must not stay here for good).
+  const pending = new BoundedMap<string, Set<Promise<unknown>>>(options.maxFailures ?? 10_000)
 
   const nowSeconds = () => Math.floor(now() / 1000)
 
@@ -283,7 +290,13 @@ export function createRefreshScheduler(options: RefreshSchedulerOptions): Refres
     const follow = async (found: Found): Promise<RefreshOutcome> => {
       if ('outcome' in found) return found.outcome
       if (depth >= MAX_CHAIN) throw new RefreshRejectedError('too many refreshes chained')
-      const { tokens: next } = await refreshOnce(found.newer, parameters, call, depth + 1)
+      // The chained flight is part of this one (already handed to `waitUntil`).
+      const { tokens: next } = await refreshOnce(
+        found.newer,
+        parameters,
+        { ...call, waitUntil: undefined },
+        depth + 1,
+      )
       return { tokens: next, source: 'cache' }
     }
     const found = await lookup(key, grant, tokens, reject)
@@ -345,7 +358,10 @@ export function createRefreshScheduler(options: RefreshSchedulerOptions): Refres
       const grant = hasParameters(parameters) ? await hashOf(canonicalRequest(refreshToken)) : key
       return run({ key, grant }, tokens, parameters, call, depth)
     })
-    if (!joined) track(refreshToken, promise)
+    if (!joined) {
+      track(refreshToken, promise)
+      call.waitUntil?.(promise.catch(() => undefined))
+    }
     const outcome = await promise
     // Each caller gets its own copy: callers must not share one mutable token set.
     return {

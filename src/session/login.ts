@@ -80,7 +80,11 @@ export function createLogin(deps: LoginDeps): {
       options.returnTo ?? getUrl(request, origin).searchParams.get('returnTo'),
       origin,
     )
-    const { url, request: authorization } = await buildAuthorizationUrl(context, extra)
+    if (options.reconsent !== undefined && typeof options.reconsent !== 'boolean')
+      throw invalidArg('"reconsent" must be a boolean', 'ERR_INVALID_ARG_TYPE')
+    const { url, request: authorization } = await buildAuthorizationUrl(context, extra, {
+      reconsent: options.reconsent === true,
+    })
     const jar = new CookieJar(getHeader(request, 'cookie'))
     await writeTransaction(
       jar,
@@ -114,6 +118,7 @@ export function createLogin(deps: LoginDeps): {
     }
     const dpop = await deps.dpopKeys?.create(ctx.now + deps.absoluteDuration)
     const { response, claims } = await exchangeCode(context, params, transaction, dpop?.key)
+    const profile = await context.profile()
     const now = ctx.now
     const session: Session = {
       id: randomId(16),
@@ -122,7 +127,7 @@ export function createLogin(deps: LoginDeps): {
       expiresAt: now + deps.absoluteDuration,
       sub: claims.sub,
       ...(typeof claims.sid === 'string' ? { sid: claims.sid } : {}),
-      tokens: tokenSetFromResponse(response, now),
+      tokens: tokenSetFromResponse(response, now, profile.refreshTokenExpiresAt(response, now)),
       // Kept only for tokens the provider bound to it (it may answer Bearer anyway).
       ...(dpop && response.token_type === 'dpop' ? { dpopKey: dpop.sealed } : {}),
     }

@@ -34,7 +34,7 @@ import { createHandler } from './handler.js'
 import { createLogin } from './login.js'
 import { createResourceTokens } from './resource-tokens.js'
 import type { Session } from './session.js'
-import type { AuthResult, OidcSession, ProtectResult } from './types.js'
+import type { AuthResult, OidcSession, ProtectResult, RequestOptions } from './types.js'
 
 /**
  * Create the session manager.
@@ -113,6 +113,7 @@ export function createOidcSession(options: OidcSessionConfig): OidcSession {
     loginPath: routes.login,
     noReturn: [routes.login, routes.callback, routes.logout, routes.backchannelLogout],
     classify: config.classify,
+    reconsent: () => context.currentProfile().reconsent,
   })
 
   const { authenticate, endSession } = createAuthenticator({
@@ -121,6 +122,11 @@ export function createOidcSession(options: OidcSessionConfig): OidcSession {
     revocationList,
     lifecycle: config.lifecycle,
     background: config.refresh.background,
+    backgroundAllowed: () =>
+      context.profile().then(
+        (profile) => profile.backgroundRefresh,
+        () => false,
+      ),
     events: config.events,
     logger: config.logger,
     dpopKey,
@@ -162,6 +168,7 @@ export function createOidcSession(options: OidcSessionConfig): OidcSession {
     scheduler,
     revocationList,
     clockToleranceSeconds: config.lifecycle.clockToleranceSeconds,
+    logger: config.logger,
     now,
   })
   const backchannelLogout = createBackchannelLogout({
@@ -191,10 +198,10 @@ export function createOidcSession(options: OidcSessionConfig): OidcSession {
     )
   }
 
-  async function protect(request: RequestLike): Promise<ProtectResult> {
+  async function protect(request: RequestLike, options?: RequestOptions): Promise<ProtectResult> {
     let result: AuthResult
     try {
-      result = await authenticate(storeContext(request))
+      result = await authenticate(storeContext(request), options)
     } catch (error) {
       // Never a 500 for a store or provider failure: the responder answers 503 for transient ones.
       const response = responder.errorResponse(request, error)
@@ -209,7 +216,7 @@ export function createOidcSession(options: OidcSessionConfig): OidcSession {
         : { ok: true, session, headers, reason }
     }
     // Failure answers carry cookie deletions only (see `deletionsOnly`), never a new cookie.
-    const response = responder.failureResponse(request, result.reason, result.headers)
+    const response = responder.failureResponse(request, result.reason, result.headers, result.error)
     const headers = new Headers()
     for (const line of response.headers.getSetCookie()) headers.append('set-cookie', line)
     return { ok: false, session: null, headers, reason: result.reason, response }
@@ -218,7 +225,7 @@ export function createOidcSession(options: OidcSessionConfig): OidcSession {
   const forward = createForwarder({
     origin,
     storeContext,
-    authenticate: (ctx) => authenticate(ctx),
+    authenticate: (ctx, authOptions) => authenticate(ctx, authOptions),
     responder,
     resourceTokens,
     dpopKey,
@@ -248,9 +255,10 @@ export function createOidcSession(options: OidcSessionConfig): OidcSession {
     protect,
     async accessToken(request, tokenOptions = {}) {
       const resource = checkResource(tokenOptions.resource)
+      const { waitUntil } = tokenOptions
       const ctx = storeContext(request)
-      const session = requireSession(await authenticate(ctx))
-      const { token } = await resourceTokens.token(ctx, session, resource)
+      const session = requireSession(await authenticate(ctx, waitUntil ? { waitUntil } : {}))
+      const { token } = await resourceTokens.token(ctx, session, resource, { waitUntil })
       return {
         accessToken: token.accessToken,
         tokenType: token.tokenType,
@@ -259,8 +267,8 @@ export function createOidcSession(options: OidcSessionConfig): OidcSession {
         headers: ctx.jar.applyTo(new Headers()),
       }
     },
-    async userinfo(request) {
-      const result = await authenticate(storeContext(request))
+    async userinfo(request, options) {
+      const result = await authenticate(storeContext(request), options)
       const session = requireSession(result)
       const dpop =
         session.tokens.tokenType.toLowerCase() === 'dpop' ? await dpopKey(session) : undefined

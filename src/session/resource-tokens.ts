@@ -57,6 +57,8 @@ export interface ResourceTokenOptions {
   force?: boolean
   /** The access token the API refused (with `force`). */
   rejected?: string
+  /** Keeps a refresh started here alive past the request (see `RequestOptions.waitUntil`). */
+  waitUntil?: ((promise: Promise<unknown>) => void) | undefined
 }
 
 /** Result of {@link ResourceTokens.token}. */
@@ -193,11 +195,13 @@ export function createResourceTokens(deps: ResourceTokensDeps): ResourceTokens {
     session: Session,
     parameters: Record<string, string> | undefined,
     reject: string | undefined,
+    waitUntil: ResourceTokenOptions['waitUntil'],
   ): Promise<RefreshOutcome> {
     try {
       return await scheduler.refresh(session.tokens, parameters, {
         dpop: await deps.dpopKey(session),
         reject,
+        waitUntil,
       })
     } catch (error) {
       const typed =
@@ -292,7 +296,7 @@ export function createResourceTokens(deps: ResourceTokensDeps): ResourceTokens {
       if (!options.force || session.tokens.accessToken !== options.rejected)
         return { session, token: own(session), refreshed: false }
       if (consumed === undefined) throw new SessionRequiredError('unrefreshable')
-      const outcome = await refresh(ctx, session, undefined, options.rejected)
+      const outcome = await refresh(ctx, session, undefined, options.rejected, options.waitUntil)
       if (outcome.tokens.accessToken === options.rejected)
         return { session, token: own(session), refreshed: false }
       const saved = await persist(ctx, session, async (target) => {
@@ -330,6 +334,7 @@ export function createResourceTokens(deps: ResourceTokensDeps): ResourceTokens {
         session,
         { [deps.parameter]: resource },
         refused ? options.rejected : undefined,
+        options.waitUntil,
       )
     } catch (error) {
       // Still valid (due): serve it; the failure is remembered per grant and resource.

@@ -61,10 +61,12 @@ interface WireSession {
   e?: number
   b?: number
   r?: string
+  /** `refreshExpiresAt`. */
+  q?: number
   o?: string
   p?: string
   /** Per-resource tokens: resource, access token, type, expiry, issue time. */
-  q?: WireResourceToken[]
+  g?: WireResourceToken[]
   /** Sealed DPoP key. */
   k?: string
 }
@@ -119,10 +121,11 @@ export function encodeSession(session: Session): WireSession {
   if (tokens.expiresAt !== undefined) wire.e = tokens.expiresAt
   if (tokens.issuedAt !== undefined) wire.b = tokens.issuedAt
   if (tokens.refreshToken !== undefined) wire.r = tokens.refreshToken
+  if (tokens.refreshExpiresAt !== undefined) wire.q = tokens.refreshExpiresAt
   if (tokens.idToken !== undefined) wire.o = tokens.idToken
   if (tokens.scope !== undefined) wire.p = tokens.scope
   if (session.resourceTokens !== undefined && session.resourceTokens.length > 0) {
-    wire.q = session.resourceTokens.map((token) => {
+    wire.g = session.resourceTokens.map((token) => {
       const entry: WireResourceToken = {
         u: token.resource,
         a: token.accessToken,
@@ -190,13 +193,14 @@ function fromWire(
     !optional(w.e, num) ||
     !optional(w.b, num) ||
     !optional(w.r, str) ||
+    !optional(w.q, num) ||
     !optional(w.o, str) ||
     !optional(w.p, str) ||
     !optional(w.k, str)
   ) {
     return null
   }
-  const resourceTokens = w.q === undefined ? undefined : resourceTokensOf(w.q)
+  const resourceTokens = w.g === undefined ? undefined : resourceTokensOf(w.g)
   if (resourceTokens === null) return null
   let sub: unknown = w.s
   let sid: unknown = w.d
@@ -210,6 +214,7 @@ function fromWire(
   if (w.e !== undefined) tokens.expiresAt = w.e
   if (w.b !== undefined) tokens.issuedAt = w.b
   if (w.r !== undefined) tokens.refreshToken = w.r
+  if (w.q !== undefined) tokens.refreshExpiresAt = w.q
   if (w.o !== undefined) tokens.idToken = w.o
   if (w.p !== undefined) tokens.scope = w.p
   return {
@@ -364,7 +369,7 @@ export function packSession(session: Session): Uint8Array {
     wire[field] = segments.map((bytes) => bytes.length)
     blobs.push(...segments)
   }
-  for (const entry of (wire.q as Record<string, unknown>[] | undefined) ?? []) {
+  for (const entry of (wire.g as Record<string, unknown>[] | undefined) ?? []) {
     const segments = typeof entry.a === 'string' ? segmentBytes(entry.a) : undefined
     if (!segments) continue
     entry.a = segments.map((bytes) => bytes.length)
@@ -419,8 +424,8 @@ export function unpackSession(bytes: Uint8Array): Session | null {
     offset = read.end
     if (field === 'o' && value.length === 3) idPayload = read.payload
   }
-  if (Array.isArray(w.q)) {
-    for (const entry of w.q as unknown[]) {
+  if (Array.isArray(w.g)) {
+    for (const entry of w.g as unknown[]) {
       if (typeof entry !== 'object' || entry === null) return null
       const e = entry as Record<string, unknown>
       if (!Array.isArray(e.a)) continue

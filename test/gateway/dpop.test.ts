@@ -139,6 +139,8 @@ describe('the sealed DPoP key', () => {
       client: { id: 'app', authMethod: 'none' },
       redirectUri: new URL('http://127.0.0.1/callback'),
       scope: 'openid',
+      scopeExplicit: true,
+      provider: undefined,
       authorizationParams: {},
       timeoutMs: 1000,
       allowInsecureRequests: true,

@@ -64,15 +64,15 @@ describe('resourceTokens and dpopKey in the wire forms', () => {
     const plain: Session = { ...session }
     delete plain.resourceTokens
     delete (plain as { dpopKey?: string }).dpopKey
-    expect(encodeSession(plain)).not.toHaveProperty('q')
+    expect(encodeSession(plain)).not.toHaveProperty('g')
     expect(encodeSession(plain)).not.toHaveProperty('k')
     expect(unpackSession(packSession(plain))).toEqual(plain)
   })
 
   it.each([
-    ['q is not an array', { q: {} }],
-    ['an entry without a resource', { q: [{ a: 't', t: 'bearer' }] }],
-    ['an entry with a non-numeric expiry', { q: [{ u: 'r', a: 't', t: 'bearer', e: 'soon' }] }],
+    ['g is not an array', { g: {} }],
+    ['an entry without a resource', { g: [{ a: 't', t: 'bearer' }] }],
+    ['an entry with a non-numeric expiry', { g: [{ u: 'r', a: 't', t: 'bearer', e: 'soon' }] }],
     ['a non-string key', { k: 42 }],
   ])('a malformed wire session (%s) decodes to null', (_, patch) => {
     expect(decodeSession({ ...encodeSession(session), ...patch })).toBeNull()
