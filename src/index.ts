@@ -29,7 +29,7 @@ export type {
   ResourcesConfig,
   RoutesConfig,
 } from './config.js'
-export type { ForwardOptions, ForwardRequest } from './gateway/forward.js'
+export type { ForwardOptions, ForwardRequest } from './gateway/types.js'
 export {
   CallbackError,
   CookieTooLargeError,

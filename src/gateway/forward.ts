@@ -5,9 +5,10 @@
  *
  * @module
  */
-import * as oauth from 'oauth4webapi'
 import { invalidArg, SessionRequiredError } from '../errors.js'
-import type { DpopKey, DpopNonces } from '../oidc/dpop.js'
+import type { DpopKey } from '../oidc/dpop.js'
+import type { DpopNonces } from '../oidc/dpop-nonces.js'
+import { requestResource } from '../oidc/resource.js'
 import { getHeader, getMethod, type HeaderRecord, type RequestLike } from '../request/headers.js'
 import { deletionsOnly, html, json, type Responder } from '../request/responses.js'
 import { isLoopbackHost } from '../request/url.js'
@@ -15,6 +16,7 @@ import type { PresentableToken, ResourceTokens } from '../session/resource-token
 import { idTokenClaims, type Session } from '../session/session.js'
 import type { AuthResult } from '../session/types.js'
 import type { StoreContext } from '../stores/types.js'
+import type { ForwardOptions, ForwardRequest } from './types.js'
 import {
   hasChallenge,
   passableRequestHeaders,
@@ -22,54 +24,6 @@ import {
   withoutOwnCookies,
   type Challenge,
 } from './headers.js'
-
-/**
- * A request `forward()` accepts: a Web `Request`, or a request-like with its body (a stream, bytes
- * or a string; never read into memory by the gateway) and an optional abort signal.
- */
-export interface ForwardRequest extends RequestLike {
-  readonly body?: ReadableStream<Uint8Array> | Uint8Array | string | null
-  /** Aborted when the client goes away: the upstream request is aborted too. */
-  readonly signal?: AbortSignal
-}
-
-/** Options of `forward()`. */
-export interface ForwardOptions {
-  /**
-   * Present the session's token for this resource (RFC 8707 indicator, or audience): obtained with
-   * the refresh token and cached in the session (see `accessToken(request, { resource })`).
-   * Default: the session's own access token.
-   */
-  resource?: string
-  /**
-   * Send `X-Forwarded-User` (the session's `sub`) and, when the id_token has one,
-   * `X-Forwarded-Email`. Whatever the client sent under these names is removed either way.
-   * Default `true`.
-   */
-  identityHeaders?: boolean
-  /**
-   * Give up when the upstream has not answered (status and headers) within this many
-   * milliseconds, and answer `504`. Default: no limit.
-   */
-  timeoutMs?: number
-  /** The client's address for `X-Forwarded-For` (the core never sees the socket). */
-  clientAddress?: string
-  /**
-   * Keep the request's `X-Forwarded-For` (a trusted proxy in front of the gateway set it) and
-   * append `clientAddress`. Default `false`: the client's value is dropped.
-   */
-  trustForwardedFor?: boolean
-  /**
-   * Allow a plain-HTTP upstream that is not on loopback (the token then travels in clear text).
-   * Default `false`: only `https:` and loopback `http:` upstreams.
-   */
-  allowInsecureRequests?: boolean
-  /**
-   * Keeps a refresh started by this request alive past it (Cloudflare Workers' `ctx.waitUntil`,
-   * Vercel's `waitUntil`), as for every other method.
-   */
-  waitUntil?: (promise: Promise<unknown>) => void
-}
 
 /** What {@link createForwarder} needs from the manager. */
 export interface ForwarderDeps {
@@ -187,7 +141,6 @@ export function createForwarder(
 ) => Promise<Response> {
   const { origin, responder } = deps
   const app = new URL(origin)
-  const send = deps.fetch ?? ((url: string, init?: RequestInit) => fetch(url, init))
 
   return async function forward(request, upstream, options = {}) {
     if (typeof options !== 'object' || options === null)
@@ -268,37 +221,33 @@ export function createForwarder(
     const body = method === 'GET' || method === 'HEAD' ? null : (request.body ?? null)
     const replayable = body === null
 
-    const httpOptions: oauth.ProtectedResourceRequestOptions = {}
-    if (base.protocol === 'http:') httpOptions[oauth.allowInsecureRequests] = true
-    httpOptions[oauth.customFetch] = async (url, init) => {
-      const response = await send(url, init as RequestInit)
-      deps.dpopNonces.observe(url, response)
-      return response
-    }
-
     async function attempt(token: PresentableToken, dpop: DpopKey | undefined): Promise<Sent> {
-      const controller = new AbortController()
-      const timer =
-        timeoutMs === undefined ? undefined : setTimeout(() => controller.abort(), timeoutMs)
+      // A timer only with a timeout; the client's own signal as is without one.
+      const controller = timeoutMs === undefined ? undefined : new AbortController()
+      const timer = controller && setTimeout(() => controller.abort(), timeoutMs)
       const signal =
-        request.signal !== undefined && typeof AbortSignal.any === 'function'
-          ? AbortSignal.any([controller.signal, request.signal])
-          : controller.signal
+        controller === undefined
+          ? request.signal
+          : request.signal !== undefined && typeof AbortSignal.any === 'function'
+            ? AbortSignal.any([controller.signal, request.signal])
+            : controller.signal
       try {
-        const response = await oauth.protectedResourceRequest(
+        return await requestResource(
           token.accessToken,
           method,
           target,
           new Headers(headers),
           body,
-          { ...httpOptions, signal, ...(dpop ? { DPoP: dpop.handle } : {}) },
+          {
+            dpop,
+            signal,
+            allowInsecureRequests: base.protocol === 'http:',
+            fetch: deps.fetch,
+            nonces: deps.dpopNonces,
+          },
         )
-        return { response, challenges: [] }
-      } catch (error) {
-        // Any WWW-Authenticate header: oauth4webapi parsed its challenges; the answer goes on.
-        if (error instanceof oauth.WWWAuthenticateChallengeError)
-          return { response: error.response, challenges: error.cause }
-        return { failure: controller.signal.aborted ? 504 : 502 }
+      } catch {
+        return { failure: controller?.signal.aborted === true ? 504 : 502 }
       } finally {
         if (timer !== undefined) clearTimeout(timer)
       }

@@ -22,41 +22,6 @@ import type { ProviderContext } from './provider.js'
 /** The JWS algorithm of every session key. ES256 is the one algorithm every DPoP provider lists. */
 export const DPOP_ALGORITHM = 'ES256'
 
-/**
- * Server-provided DPoP nonces (RFC 9449 §8 and §9), by origin, shared by every session: a nonce
- * learned by one session's request is used by the next proof of any session to that origin, so
- * only the first request per origin and nonce lifetime meets `use_dpop_nonce`.
- */
-export class DpopNonces {
-  readonly #byOrigin = new BoundedMap<string, string>(256)
-
-  /**
-   * The last nonce `origin` gave, if any.
-   *
-   * @param origin an origin (`https://api.example`)
-   * @returns the nonce, or `undefined`
-   */
-  get(origin: string): string | undefined {
-    return this.#byOrigin.get(origin)
-  }
-
-  /**
-   * Remember the `DPoP-Nonce` header of a response to `url` (nothing when it has none).
-   *
-   * @param url the URL the request went to
-   * @param response the response
-   */
-  observe(url: string | URL, response: Response): void {
-    const nonce = response.headers.get('dpop-nonce')
-    if (!nonce) return
-    try {
-      this.#byOrigin.set(new URL(url).origin, nonce)
-    } catch {
-      // not a URL: nothing to key the nonce by
-    }
-  }
-}
-
 /** A session's DPoP key, ready to sign proofs. */
 export interface DpopKey {
   /** `oauth4webapi`'s handle: pass it as the `DPoP` option of any request function. */

@@ -13,7 +13,7 @@ import {
   ProviderUnavailableError,
 } from '../errors.js'
 import { discover } from './discovery.js'
-import { DpopNonces } from './dpop.js'
+import { DpopNonces } from './dpop-nonces.js'
 import { resolveProviderProfile, type ProviderName, type ProviderProfile } from './profiles.js'
 
 /** The client's registration at the provider, as the protocol layer needs it. */

@@ -6,7 +6,7 @@
  */
 import type { UserInfoResponse } from 'oauth4webapi'
 import type { OidcSessionError, SessionFailure } from '../errors.js'
-import type { ForwardOptions, ForwardRequest } from '../gateway/forward.js'
+import type { ForwardOptions, ForwardRequest } from '../gateway/types.js'
 import type { LogoutOptions } from '../logout/logout.js'
 import type { FormRequest } from '../request/form.js'
 import type { RequestLike } from '../request/headers.js'
