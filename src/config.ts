@@ -1,16 +1,22 @@
 /**
- * Options of {@link createOidcSession}, validated once at construction.
+ * Options of {@link createOidcSession}, validated once at construction and resolved, section by
+ * section, into the options of the module that consumes each section (the provider layer, the
+ * refresh scheduler, logout, the responses, the cookies).
  *
  * @module
  */
-import type { SessionStore } from './stores/types.js'
 import { invalidArg } from './errors.js'
-import type { SessionEvents } from './session/events.js'
+import { validateSecrets } from './lib/secrets.js'
+import type { ReplayCache } from './logout/replay-cache.js'
+import type { RevocationList } from './logout/revocation-list.js'
+import type { ProviderClient, ProviderOptions } from './oidc/provider.js'
 import type { RefreshLock } from './refresh/lock.js'
 import type { ResultCache } from './refresh/result-cache.js'
+import type { CookieAttributes } from './request/cookie-jar.js'
+import type { ClassifyOptions } from './request/is-ajax.js'
 import { isLoopbackHost } from './request/url.js'
-import type { RevocationList } from './logout/revocation-list.js'
-import type { ReplayCache } from './logout/replay-cache.js'
+import type { SessionEvents } from './session/events.js'
+import type { SessionStore } from './stores/types.js'
 
 /** How the client authenticates at the token, revocation and introspection endpoints. */
 export type ClientAuthMethod =
@@ -44,6 +50,31 @@ export interface CookieConfig {
   path?: string
 }
 
+/** Paths of the routes `handler()` serves. */
+export interface RoutesConfig {
+  /** `GET`: starts a login. Default `/login`. */
+  login?: string
+  /** `GET` (and `POST` for `form_post`): completes it. Always the redirect URI's path. */
+  callback?: string
+  /** `GET` and `POST`: logs out. Default `/logout`. */
+  logout?: string
+  /** `POST`: receives OpenID Connect back-channel logouts. Default `/backchannel-logout`. */
+  backchannelLogout?: string
+}
+
+/** The resolved route paths (see {@link RoutesConfig}). */
+export interface Routes {
+  readonly login: string
+  readonly callback: string
+  readonly logout: string
+  readonly backchannelLogout: string
+}
+
+/** Where the library writes what an operator should see (a misconfiguration). */
+export interface Logger {
+  warn(message: string): void
+}
+
 /** Options of {@link createOidcSession}. */
 export interface OidcSessionConfig {
   /** Issuer identifier; metadata comes from `${issuer}/.well-known/openid-configuration` (cached). */
@@ -51,11 +82,17 @@ export interface OidcSessionConfig {
   client: ClientConfig
   /** Absolute callback URL registered at the provider. Its origin is the app's origin. */
   redirectUri: string | URL
-  /** Where the provider sends the user after logout. Default: the app origin's `/`. */
+  /**
+   * The application's origin, from which every absolute URL the library answers with is built
+   * (`Location` headers, `returnTo`, the same-origin checks of logout). Default: the redirect
+   * URI's origin. Never taken from the request's `Host` header.
+   */
+  baseUrl?: string | URL
+  /** Where the provider sends the user after logout. Default: the app origin's `/`. Register it at the provider. */
   postLogoutRedirectUri?: string | URL
   /** Default `openid profile offline_access`. Must contain `openid`. */
   scope?: string
-  /** Extra authorization request parameters (`prompt`, `acr_values`, `resource`, …). */
+  /** Extra authorization request parameters sent on every login (`prompt`, `acr_values`, `resource`, …). */
   authorizationParams?: Record<string, string>
   /**
    * Secrets, the first one current, the others previous ones still accepted (key rotation). At
@@ -65,12 +102,17 @@ export interface OidcSessionConfig {
   /** Where sessions live. Default: `cookieStore({ secrets })`. */
   store?: SessionStore
   cookies?: CookieConfig
+  /** Paths of the routes `handler()` serves (see {@link RoutesConfig}). */
+  routes?: RoutesConfig
   session?: {
     /** Absolute session lifetime in seconds. Default 7 days. */
     absoluteDuration?: number
   }
   refresh?: {
-    /** Refresh this many seconds before the access token expires. Default 60. */
+    /**
+     * Refresh this many seconds before the access token expires (plus `clockToleranceSeconds`),
+     * but never earlier than half-way through the token's lifetime. Default 60.
+     */
     leewaySeconds?: number
     /** Cross-process lock (for example `redisLock(client)`). Default: in-process only. */
     lock?: RefreshLock
@@ -109,8 +151,6 @@ export interface OidcSessionConfig {
     /** Replacement `fetch` (tests, proxies). */
     fetch?: typeof fetch
   }
-  /** Path of the login route, used in `protect()` answers. Default `/login`. */
-  loginPath?: string
   /** Seconds of clock skew tolerated when checking expiry. Default 30. */
   clockToleranceSeconds?: number
   /** Time source in milliseconds (tests). Default `Date.now`. */
@@ -119,6 +159,10 @@ export interface OidcSessionConfig {
   events?: SessionEvents
   /** Logout, revocation and back-channel logout (see {@link LogoutConfig}). */
   logout?: LogoutConfig
+  /** How `protect()` and the error answers tell API calls from navigations. */
+  classify?: ClassifyOptions
+  /** Where configuration warnings go. Default `console`. */
+  logger?: Logger
 }
 
 /** Options of logout and back-channel logout. */
@@ -140,8 +184,10 @@ export interface LogoutConfig {
    */
   postLogoutRedirectUris?: readonly (string | URL)[]
   /**
-   * Where back-channel logouts of cookie sessions are recorded, checked at every load. Default: an
-   * in-process `memoryRevocationList()`; use `redisRevocationList` with several processes.
+   * Where ended sessions are recorded, checked at every load: sessions ended by logout (by session
+   * id) and by back-channel logout (by `sid` or `sub`). Cookie sessions cannot be deleted, so this
+   * list is what ends them. Default: an in-process `memoryRevocationList()`, which other processes
+   * do not see: use `redisRevocationList` with several processes.
    */
   revocationList?: RevocationList
   /** Where the `jti` of accepted logout tokens are remembered. Default `memoryReplayCache()`. */
@@ -160,6 +206,7 @@ export interface ResolvedLogoutConfig {
   refreshExpiredIdToken: boolean
   revokeRefreshToken: boolean
   revocationTimeoutMs: number
+  postLogoutRedirectUri: URL
   postLogoutRedirectUris: readonly string[]
   revocationList: RevocationList | undefined
   replayCache: ReplayCache | undefined
@@ -167,40 +214,42 @@ export interface ResolvedLogoutConfig {
   backchannelRevokeRefreshTokens: boolean
 }
 
-/** The validated, defaulted configuration used internally. */
-export interface ResolvedConfig {
-  issuer: URL
-  client: Required<Pick<ClientConfig, 'id' | 'authMethod'>> & ClientConfig
-  redirectUri: URL
-  appOrigin: string
-  postLogoutRedirectUri: URL
-  scope: string
-  authorizationParams: Record<string, string>
-  secrets: readonly string[]
-  cookies: Required<Omit<CookieConfig, 'domain'>> & {
-    domain: string | undefined
-    prefix: '' | '__Host-' | '__Secure-'
-  }
-  absoluteDuration: number
-  leewaySeconds: number
-  timeoutMs: number
-  allowInsecureRequests: boolean
-  fetch: typeof fetch | undefined
-  loginPath: string
-  clockToleranceSeconds: number
-  now: () => number
-  events: SessionEvents
-  store: SessionStore | undefined
+/** The refresh section, resolved (see `OidcSessionConfig.refresh`). */
+export interface ResolvedRefreshConfig {
   lock: RefreshLock | undefined
   resultCache: ResultCache | undefined
-  logout: ResolvedLogoutConfig
   resultTtlSeconds: number
   /** `undefined`: the lock's own lease (`RefreshLock.leaseMs`), else 5 000 ms. */
   lockLeaseMs: number | undefined
   lockWaitMs: number | undefined
   backoffInitialMs: number
   backoffMaxMs: number
-  refreshInBackground: boolean
+  background: boolean
+}
+
+/** The validated, defaulted configuration, one section per consuming module. Internal. */
+export interface ResolvedConfig {
+  /** The app's origin (`https://app.example.com`). */
+  origin: string
+  routes: Routes
+  /** The provider layer's options (`createProviderContext`). */
+  provider: ProviderOptions
+  secrets: readonly string[]
+  store: SessionStore | undefined
+  /** The session cookie: full name (prefix included) and attributes (without `maxAge`). */
+  cookie: { name: string; attributes: CookieAttributes }
+  /** The login transaction cookies: name prefix and attributes. */
+  transactionCookie: { prefix: string; attributes: CookieAttributes }
+  /** Absolute session lifetime, seconds. */
+  absoluteDuration: number
+  /** When tokens are due and expired (`tokenState`). */
+  lifecycle: { leewaySeconds: number; clockToleranceSeconds: number }
+  refresh: ResolvedRefreshConfig
+  logout: ResolvedLogoutConfig
+  classify: ClassifyOptions
+  events: SessionEvents
+  logger: Logger
+  now: () => number
 }
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
@@ -235,46 +284,57 @@ function positive(value: unknown, name: string, fallback: number, allowZero = fa
   return value
 }
 
-/**
- * Validate secrets: a non-empty list of strings of at least 32 characters.
- *
- * @throws TypeError `ERR_INVALID_ARG_VALUE` / `ERR_INVALID_ARG_TYPE`
- */
-export function validateSecrets(value: unknown, name = 'secrets'): readonly string[] {
-  const list = typeof value === 'string' ? [value] : value
-  if (!Array.isArray(list) || list.length === 0) {
-    throw invalidArg(
-      `"${name}" must be a string or a non-empty array of strings`,
-      'ERR_INVALID_ARG_TYPE',
-    )
-  }
-  for (const secret of list) {
-    if (typeof secret !== 'string')
-      throw invalidArg(`"${name}" must contain strings only`, 'ERR_INVALID_ARG_TYPE')
-    if (secret.length < 32)
-      throw invalidArg(`every entry of "${name}" must be at least 32 characters long`)
-  }
-  return Object.freeze([...(list as string[])])
+function flag(value: unknown, name: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback
+  if (typeof value !== 'boolean')
+    throw invalidArg(`"${name}" must be a boolean`, 'ERR_INVALID_ARG_TYPE')
+  return value
 }
 
-const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+function section<T>(value: T | undefined, name: string): T | Record<string, never> {
+  if (value === undefined) return {}
+  if (!isObject(value)) throw invalidArg(`"${name}" must be an object`, 'ERR_INVALID_ARG_TYPE')
+  return value
+}
 
-/**
- * Validate and default the options of {@link createOidcSession}.
- *
- * @throws TypeError `ERR_INVALID_ARG_VALUE` / `ERR_INVALID_ARG_TYPE` naming the offending option.
- */
-export function resolveConfig(input: OidcSessionConfig): ResolvedConfig {
-  if (!isObject(input)) throw invalidArg('options must be an object', 'ERR_INVALID_ARG_TYPE')
-  const issuer = toUrl(input.issuer, 'issuer')
-  if (!isObject(input.client))
-    throw invalidArg('"client" must be an object', 'ERR_INVALID_ARG_TYPE')
-  const client = input.client
+const hasMethods = (value: unknown, methods: string[]) =>
+  isObject(value) && methods.every((m) => typeof value[m] === 'function')
+
+const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+/** Authorization parameters the library owns. */
+const MANAGED_PARAMS = new Set([
+  'state',
+  'nonce',
+  'code_challenge',
+  'code_challenge_method',
+  'redirect_uri',
+  'client_id',
+  'response_type',
+  'scope',
+  'response_mode',
+  'request',
+  'request_uri',
+])
+
+/** `true` when `name` is an authorization parameter the library sets itself. @internal */
+export function isManagedParam(name: string): boolean {
+  return MANAGED_PARAMS.has(name)
+}
+
+function path(value: unknown, name: string, fallback: string): string {
+  const p = value ?? fallback
+  if (typeof p !== 'string' || !p.startsWith('/') || p.startsWith('//') || /[?#\s]/.test(p))
+    throw invalidArg(`"${name}" must be an absolute path without query or fragment`)
+  return p
+}
+
+function resolveClient(input: unknown): ProviderClient {
+  if (!isObject(input)) throw invalidArg('"client" must be an object', 'ERR_INVALID_ARG_TYPE')
+  const client = input as unknown as ClientConfig
   if (typeof client.id !== 'string' || client.id === '')
     throw invalidArg('"client.id" must be a non-empty string')
-  if (client.secret !== undefined && (typeof client.secret !== 'string' || client.secret === '')) {
+  if (client.secret !== undefined && (typeof client.secret !== 'string' || client.secret === ''))
     throw invalidArg('"client.secret" must be a non-empty string')
-  }
   const authMethod: ClientAuthMethod =
     client.authMethod ??
     (client.secret !== undefined
@@ -299,55 +359,94 @@ export function resolveConfig(input: OidcSessionConfig): ResolvedConfig {
         '"client.authMethod" must be client_secret_basic, client_secret_post, private_key_jwt or none',
       )
   }
+  if (
+    client.idTokenSignedResponseAlg !== undefined &&
+    (typeof client.idTokenSignedResponseAlg !== 'string' || client.idTokenSignedResponseAlg === '')
+  )
+    throw invalidArg('"client.idTokenSignedResponseAlg" must be a non-empty string')
+  return {
+    id: client.id,
+    authMethod,
+    ...(client.secret !== undefined ? { secret: client.secret } : {}),
+    ...(client.privateKey !== undefined ? { privateKey: client.privateKey } : {}),
+    ...(client.idTokenSignedResponseAlg !== undefined
+      ? { idTokenSignedResponseAlg: client.idTokenSignedResponseAlg }
+      : {}),
+  }
+}
+
+function resolveAuthorizationParams(value: unknown): Record<string, string> {
+  const params = value ?? {}
+  if (!isObject(params))
+    throw invalidArg('"authorizationParams" must be an object', 'ERR_INVALID_ARG_TYPE')
+  for (const [key, entry] of Object.entries(params)) {
+    if (typeof entry !== 'string')
+      throw invalidArg(`"authorizationParams.${key}" must be a string`, 'ERR_INVALID_ARG_TYPE')
+    if (isManagedParam(key))
+      throw invalidArg(`"authorizationParams.${key}" is managed by oidc-session and cannot be set`)
+  }
+  return { ...(params as Record<string, string>) }
+}
+
+function resolveClassify(value: unknown): ClassifyOptions {
+  const classify = section(value as ClassifyOptions | undefined, 'classify') as ClassifyOptions
+  if (classify.predicate !== undefined && typeof classify.predicate !== 'function')
+    throw invalidArg('"classify.predicate" must be a function', 'ERR_INVALID_ARG_TYPE')
+  if (classify.defaultAjax !== undefined && typeof classify.defaultAjax !== 'boolean')
+    throw invalidArg('"classify.defaultAjax" must be a boolean', 'ERR_INVALID_ARG_TYPE')
+  if (
+    classify.ajaxPaths !== undefined &&
+    (!Array.isArray(classify.ajaxPaths) ||
+      !classify.ajaxPaths.every((p) => typeof p === 'string' || p instanceof RegExp))
+  )
+    throw invalidArg(
+      '"classify.ajaxPaths" must be an array of strings and regular expressions',
+      'ERR_INVALID_ARG_TYPE',
+    )
+  return { ...classify }
+}
+
+/**
+ * Validate and default the options of {@link createOidcSession}.
+ *
+ * @param input the options as given
+ * @returns the {@link ResolvedConfig}
+ * @throws TypeError `ERR_INVALID_ARG_VALUE` / `ERR_INVALID_ARG_TYPE` naming the offending option.
+ * @example
+ * ```ts
+ * const config = resolveConfig({ issuer, client: { id: 'app' }, redirectUri, secrets })
+ * ```
+ */
+export function resolveConfig(input: OidcSessionConfig): ResolvedConfig {
+  if (!isObject(input)) throw invalidArg('options must be an object', 'ERR_INVALID_ARG_TYPE')
+  const issuer = toUrl(input.issuer, 'issuer')
+  const client = resolveClient(input.client)
 
   const redirectUri = toUrl(input.redirectUri, 'redirectUri')
-  const appOrigin = redirectUri.origin
+  const origin =
+    input.baseUrl === undefined ? redirectUri.origin : toUrl(input.baseUrl, 'baseUrl').origin
+  if (redirectUri.origin !== origin)
+    throw invalidArg('"redirectUri" must be on the app origin ("baseUrl")')
   const postLogoutRedirectUri =
     input.postLogoutRedirectUri === undefined
-      ? new URL('/', appOrigin)
+      ? new URL('/', origin)
       : toUrl(input.postLogoutRedirectUri, 'postLogoutRedirectUri')
 
   const scope = input.scope ?? 'openid profile offline_access'
   if (typeof scope !== 'string' || !scope.split(' ').includes('openid')) {
     throw invalidArg('"scope" must be a space-separated string containing "openid"')
   }
-  const authorizationParams = input.authorizationParams ?? {}
-  if (!isObject(authorizationParams))
-    throw invalidArg('"authorizationParams" must be an object', 'ERR_INVALID_ARG_TYPE')
-  for (const [key, value] of Object.entries(authorizationParams)) {
-    if (typeof value !== 'string')
-      throw invalidArg(`"authorizationParams.${key}" must be a string`, 'ERR_INVALID_ARG_TYPE')
-    if (
-      [
-        'state',
-        'nonce',
-        'code_challenge',
-        'code_challenge_method',
-        'redirect_uri',
-        'client_id',
-        'response_type',
-        'scope',
-        'response_mode',
-        'request',
-        'request_uri',
-      ].includes(key)
-    ) {
-      throw invalidArg(`"authorizationParams.${key}" is managed by oidc-session and cannot be set`)
-    }
-  }
-
+  const authorizationParams = resolveAuthorizationParams(input.authorizationParams)
   const secrets = validateSecrets(input.secrets)
 
-  const cookies: CookieConfig = input.cookies ?? {}
-  if (typeof cookies !== 'object' || cookies === null)
-    throw invalidArg('"cookies" must be an object', 'ERR_INVALID_ARG_TYPE')
+  const cookies = section(input.cookies, 'cookies') as CookieConfig
   const insecureLoopback = redirectUri.protocol === 'http:' && isLoopbackHost(redirectUri.hostname)
   if (redirectUri.protocol === 'http:' && !insecureLoopback && cookies.secure !== false) {
     throw invalidArg(
       '"redirectUri" is plain HTTP on a non-loopback host: use https, or set "cookies.secure: false" knowingly',
     )
   }
-  const secure = cookies.secure ?? !insecureLoopback
+  const secure = flag(cookies.secure, 'cookies.secure', !insecureLoopback)
   const name = cookies.name ?? 'oidc_session'
   if (typeof name !== 'string' || !COOKIE_NAME.test(name) || name.startsWith('__')) {
     throw invalidArg(
@@ -359,17 +458,27 @@ export function resolveConfig(input: OidcSessionConfig): ResolvedConfig {
     throw invalidArg('"cookies.sameSite" must be lax, strict or none')
   if (sameSite === 'none' && !secure)
     throw invalidArg('"cookies.sameSite: none" requires secure cookies')
-  const path = cookies.path ?? '/'
-  if (typeof path !== 'string' || !path.startsWith('/'))
+  const cookiePath = cookies.path ?? '/'
+  if (typeof cookiePath !== 'string' || !cookiePath.startsWith('/'))
     throw invalidArg('"cookies.path" must start with "/"')
   const domain = cookies.domain
   if (domain !== undefined && (typeof domain !== 'string' || domain === ''))
     throw invalidArg('"cookies.domain" must be a non-empty string')
-  const prefix = !secure ? '' : domain === undefined && path === '/' ? '__Host-' : '__Secure-'
+  const prefix = !secure ? '' : domain === undefined && cookiePath === '/' ? '__Host-' : '__Secure-'
+  const attributes: CookieAttributes = {
+    httpOnly: true,
+    secure,
+    sameSite,
+    path: cookiePath,
+    ...(domain !== undefined ? { domain } : {}),
+  }
 
-  const http: NonNullable<OidcSessionConfig['http']> = input.http ?? {}
-  const allowInsecureRequests =
-    http.allowInsecureRequests ?? (issuer.protocol === 'http:' && isLoopbackHost(issuer.hostname))
+  const http = section(input.http, 'http') as NonNullable<OidcSessionConfig['http']>
+  const allowInsecureRequests = flag(
+    http.allowInsecureRequests,
+    'http.allowInsecureRequests',
+    issuer.protocol === 'http:' && isLoopbackHost(issuer.hostname),
+  )
   if (issuer.protocol === 'http:' && !allowInsecureRequests) {
     throw invalidArg(
       '"issuer" is plain HTTP: only loopback issuers are allowed by default (see "http.allowInsecureRequests")',
@@ -377,97 +486,137 @@ export function resolveConfig(input: OidcSessionConfig): ResolvedConfig {
   }
   if (http.fetch !== undefined && typeof http.fetch !== 'function')
     throw invalidArg('"http.fetch" must be a function', 'ERR_INVALID_ARG_TYPE')
+  const timeoutMs = positive(http.timeoutMs, 'http.timeoutMs', 10_000)
 
-  const loginPath = input.loginPath ?? '/login'
-  if (typeof loginPath !== 'string' || !loginPath.startsWith('/') || loginPath.startsWith('//')) {
-    throw invalidArg('"loginPath" must be an absolute path')
-  }
+  const routesInput = section(input.routes, 'routes') as RoutesConfig
+  const routes: Routes = Object.freeze({
+    login: path(routesInput.login, 'routes.login', '/login'),
+    callback: path(routesInput.callback, 'routes.callback', redirectUri.pathname),
+    logout: path(routesInput.logout, 'routes.logout', '/logout'),
+    backchannelLogout: path(
+      routesInput.backchannelLogout,
+      'routes.backchannelLogout',
+      '/backchannel-logout',
+    ),
+  })
+  if (routes.callback !== redirectUri.pathname)
+    throw invalidArg('"routes.callback" must be the path of "redirectUri"')
+  if (new Set(Object.values(routes)).size !== 4)
+    throw invalidArg('"routes" must name four different paths')
+
   const now = input.now ?? Date.now
   if (typeof now !== 'function')
     throw invalidArg('"now" must be a function', 'ERR_INVALID_ARG_TYPE')
+  const clockToleranceSeconds = positive(
+    input.clockToleranceSeconds,
+    'clockToleranceSeconds',
+    30,
+    true,
+  )
+  const events = section(input.events, 'events') as SessionEvents
+  const logger = input.logger ?? console
+  if (!hasMethods(logger, ['warn']))
+    throw invalidArg('"logger" must have a warn(message) method', 'ERR_INVALID_ARG_TYPE')
+  if (input.store !== undefined && !hasMethods(input.store, ['load', 'save', 'destroy']))
+    throw invalidArg('"store" must be a SessionStore', 'ERR_INVALID_ARG_TYPE')
 
   return {
-    logout: resolveLogout(input.logout, http.timeoutMs),
-    issuer,
-    client: { ...client, authMethod },
-    redirectUri,
-    appOrigin,
-    postLogoutRedirectUri,
-    scope,
-    authorizationParams: { ...authorizationParams },
+    origin,
+    routes,
+    provider: {
+      issuer,
+      client,
+      redirectUri,
+      scope,
+      authorizationParams,
+      timeoutMs,
+      allowInsecureRequests,
+      fetch: http.fetch,
+      clockToleranceSeconds,
+      now,
+    },
     secrets,
-    cookies: { name, secure, sameSite, path, domain, prefix },
+    store: input.store,
+    cookie: { name: `${prefix}${name}`, attributes },
+    transactionCookie: {
+      prefix: `${prefix}${name}_tx.`,
+      // The provider redirects back with a top-level GET: Lax is the strictest that works.
+      attributes: { ...attributes, sameSite: sameSite === 'none' ? 'none' : 'lax' },
+    },
     absoluteDuration: positive(
       input.session?.absoluteDuration,
       'session.absoluteDuration',
       7 * 24 * 3600,
     ),
-    leewaySeconds: positive(input.refresh?.leewaySeconds, 'refresh.leewaySeconds', 60, true),
-    timeoutMs: positive(http.timeoutMs, 'http.timeoutMs', 10_000),
-    allowInsecureRequests,
-    fetch: http.fetch,
-    loginPath,
-    clockToleranceSeconds: positive(input.clockToleranceSeconds, 'clockToleranceSeconds', 30, true),
+    lifecycle: {
+      leewaySeconds: positive(input.refresh?.leewaySeconds, 'refresh.leewaySeconds', 60, true),
+      clockToleranceSeconds,
+    },
+    refresh: resolveRefresh(input.refresh),
+    logout: resolveLogout(input.logout, timeoutMs, postLogoutRedirectUri),
+    classify: resolveClassify(input.classify),
+    events,
+    logger,
     now,
-    events: input.events ?? {},
-    store: input.store,
-    lock: input.refresh?.lock,
-    resultCache: input.refresh?.resultCache,
-    resultTtlSeconds: positive(
-      input.refresh?.resultTtlSeconds,
-      'refresh.resultTtlSeconds',
-      60,
-      true,
-    ),
-    lockLeaseMs:
-      input.refresh?.lockLeaseMs === undefined
-        ? undefined
-        : positive(input.refresh.lockLeaseMs, 'refresh.lockLeaseMs', 5_000),
-    lockWaitMs:
-      input.refresh?.lockWaitMs === undefined
-        ? undefined
-        : positive(input.refresh.lockWaitMs, 'refresh.lockWaitMs', 0),
-    backoffInitialMs: positive(
-      input.refresh?.backoff?.initialMs,
-      'refresh.backoff.initialMs',
-      500,
-      true,
-    ),
-    backoffMaxMs: positive(input.refresh?.backoff?.maxMs, 'refresh.backoff.maxMs', 30_000, true),
-    refreshInBackground: input.refresh?.background === true,
   }
 }
 
-function resolveLogout(input: LogoutConfig | undefined, timeoutMs: unknown): ResolvedLogoutConfig {
-  const logout: LogoutConfig = input ?? {}
-  if (!isObject(input ?? {})) throw invalidArg('"logout" must be an object', 'ERR_INVALID_ARG_TYPE')
-  const flag = (value: unknown, name: string, fallback: boolean) => {
-    if (value === undefined) return fallback
-    if (typeof value !== 'boolean')
-      throw invalidArg(`"logout.${name}" must be a boolean`, 'ERR_INVALID_ARG_TYPE')
-    return value
+function resolveRefresh(input: OidcSessionConfig['refresh']): ResolvedRefreshConfig {
+  const refresh = section(input, 'refresh') as NonNullable<OidcSessionConfig['refresh']>
+  if (refresh.lock !== undefined && !hasMethods(refresh.lock, ['acquire', 'waitForRelease']))
+    throw invalidArg('"refresh.lock" must be a RefreshLock', 'ERR_INVALID_ARG_TYPE')
+  if (
+    refresh.resultCache !== undefined &&
+    !hasMethods(refresh.resultCache, ['get', 'set', 'delete'])
+  )
+    throw invalidArg('"refresh.resultCache" must be a ResultCache', 'ERR_INVALID_ARG_TYPE')
+  const backoff = section(refresh.backoff, 'refresh.backoff') as {
+    initialMs?: number
+    maxMs?: number
   }
+  return {
+    lock: refresh.lock,
+    resultCache: refresh.resultCache,
+    resultTtlSeconds: positive(refresh.resultTtlSeconds, 'refresh.resultTtlSeconds', 60, true),
+    lockLeaseMs:
+      refresh.lockLeaseMs === undefined
+        ? undefined
+        : positive(refresh.lockLeaseMs, 'refresh.lockLeaseMs', 5_000),
+    lockWaitMs:
+      refresh.lockWaitMs === undefined
+        ? undefined
+        : positive(refresh.lockWaitMs, 'refresh.lockWaitMs', 0),
+    backoffInitialMs: positive(backoff.initialMs, 'refresh.backoff.initialMs', 500, true),
+    backoffMaxMs: positive(backoff.maxMs, 'refresh.backoff.maxMs', 30_000, true),
+    background: flag(refresh.background, 'refresh.background', false),
+  }
+}
+
+function resolveLogout(
+  input: LogoutConfig | undefined,
+  timeoutMs: number,
+  postLogoutRedirectUri: URL,
+): ResolvedLogoutConfig {
+  const logout = section(input, 'logout') as LogoutConfig
   const uris = logout.postLogoutRedirectUris ?? []
   if (!Array.isArray(uris))
     throw invalidArg('"logout.postLogoutRedirectUris" must be an array', 'ERR_INVALID_ARG_TYPE')
-  const hasMethods = (value: unknown, methods: string[]) =>
-    isObject(value) && methods.every((m) => typeof value[m] === 'function')
   if (
     logout.revocationList !== undefined &&
     !hasMethods(logout.revocationList, ['add', 'notBefore'])
   )
     throw invalidArg('"logout.revocationList" must be a RevocationList', 'ERR_INVALID_ARG_TYPE')
-  if (logout.replayCache !== undefined && !hasMethods(logout.replayCache, ['claim']))
+  if (logout.replayCache !== undefined && !hasMethods(logout.replayCache, ['claim', 'release']))
     throw invalidArg('"logout.replayCache" must be a ReplayCache', 'ERR_INVALID_ARG_TYPE')
-  const httpTimeout = typeof timeoutMs === 'number' && timeoutMs > 0 ? timeoutMs : 10_000
   return {
-    refreshExpiredIdToken: flag(logout.refreshExpiredIdToken, 'refreshExpiredIdToken', true),
-    revokeRefreshToken: flag(logout.revokeRefreshToken, 'revokeRefreshToken', true),
+    refreshExpiredIdToken: flag(logout.refreshExpiredIdToken, 'logout.refreshExpiredIdToken', true),
+    revokeRefreshToken: flag(logout.revokeRefreshToken, 'logout.revokeRefreshToken', true),
     revocationTimeoutMs: positive(
       logout.revocationTimeoutMs,
       'logout.revocationTimeoutMs',
-      Math.min(2_000, httpTimeout),
+      Math.min(2_000, timeoutMs),
     ),
+    postLogoutRedirectUri,
     postLogoutRedirectUris: uris.map(
       (uri: unknown, i: number) => toUrl(uri, `logout.postLogoutRedirectUris[${i}]`).href,
     ),
@@ -480,7 +629,7 @@ function resolveLogout(input: LogoutConfig | undefined, timeoutMs: unknown): Res
     ),
     backchannelRevokeRefreshTokens: flag(
       logout.backchannelRevokeRefreshTokens,
-      'backchannelRevokeRefreshTokens',
+      'logout.backchannelRevokeRefreshTokens',
       false,
     ),
   }

@@ -16,12 +16,40 @@ export type OidcSessionErrorCode =
   | 'ERR_CALLBACK_PROVIDER_ERROR'
   | 'ERR_CALLBACK_INVALID'
   | 'ERR_REFRESH_INVALID_GRANT'
-  | 'ERR_REFRESH_UNAVAILABLE'
+  | 'ERR_REFRESH_REFUSED'
   | 'ERR_SESSION_REQUIRED'
   | 'ERR_STORE_UNAVAILABLE'
   | 'ERR_COOKIE_TOO_LARGE'
   | 'ERR_SEAL_INVALID'
   | 'ERR_LOGOUT_TOKEN_INVALID'
+
+/**
+ * Why a request has no usable session: the one vocabulary of the library, used by stores
+ * (`LoadResult`), `authenticate()`/`protect()`, `SessionRequiredError.reason` and the
+ * `sessionEnded` event.
+ *
+ * - `none`: no session cookie at all;
+ * - `tampered`: the cookie does not open (altered, foreign, unknown key) or the stored value is garbage;
+ * - `incomplete`: session cookie chunks missing, extra or out of order;
+ * - `expired`: past the session's absolute lifetime, or unknown to a stateful store;
+ * - `revoked`: ended by logout, back-channel logout or an administrator;
+ * - `unrefreshable`: the access token expired and there is no refresh token;
+ * - `refresh-rejected`: the provider refused the refresh token (`invalid_grant`): the grant is over;
+ * - `refresh-failed`: the provider refused the refresh for another reason (`invalid_client`,
+ *   `invalid_scope`, an answer that breaks OpenID Connect Core §12.2…): not worth retrying;
+ * - `provider-unavailable`, `store-unavailable`: transient; the session is kept (503 + `Retry-After`).
+ */
+export type SessionFailure =
+  | 'none'
+  | 'tampered'
+  | 'incomplete'
+  | 'expired'
+  | 'revoked'
+  | 'unrefreshable'
+  | 'refresh-rejected'
+  | 'refresh-failed'
+  | 'provider-unavailable'
+  | 'store-unavailable'
 
 /** Base class of every oidc-session error. */
 export class OidcSessionError extends Error {
@@ -29,16 +57,22 @@ export class OidcSessionError extends Error {
   readonly code: OidcSessionErrorCode
   /** `true` when retrying later may succeed (provider or store unreachable). */
   readonly transient: boolean
+  /**
+   * `Set-Cookie` lines the answer to this error must carry (for example the deletion of a used
+   * login transaction cookie); `errorResponse` copies them. Never holds a secret.
+   */
+  readonly headers: Headers
 
   constructor(
     code: OidcSessionErrorCode,
     message: string,
-    options?: { cause?: unknown; transient?: boolean },
+    options?: { cause?: unknown; transient?: boolean; headers?: Headers },
   ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause })
     this.name = new.target.name
     this.code = code
     this.transient = options?.transient ?? false
+    this.headers = options?.headers ?? new Headers()
   }
 }
 
@@ -89,7 +123,7 @@ export class CallbackError extends OidcSessionError {
   constructor(
     code: CallbackErrorCode,
     message: string,
-    options?: { cause?: unknown; error?: string },
+    options?: { cause?: unknown; error?: string; headers?: Headers },
   ) {
     super(code, message, options)
     this.error = options?.error
@@ -104,12 +138,27 @@ export class RefreshRejectedError extends OidcSessionError {
   }
 }
 
+/**
+ * The provider refused a refresh for a reason other than `invalid_grant` (`invalid_client`,
+ * `unauthorized_client`, `invalid_scope`…): a configuration problem, not an outage. Remembered per
+ * grant like `invalid_grant`, so the provider is not asked again on every request.
+ */
+export class RefreshRefusedError extends OidcSessionError {
+  static readonly code = 'ERR_REFRESH_REFUSED'
+  /** The OAuth `error` code the provider answered. */
+  readonly error: string
+  constructor(error: string, options?: { cause?: unknown }) {
+    super('ERR_REFRESH_REFUSED', `the provider refused the refresh (${error})`, options)
+    this.error = error
+  }
+}
+
 /** No usable session for an operation that needs one. */
 export class SessionRequiredError extends OidcSessionError {
   static readonly code = 'ERR_SESSION_REQUIRED'
-  /** Why there is no session (see {@link SessionEndReason}). */
-  readonly reason: string
-  constructor(reason: string, options?: { cause?: unknown }) {
+  /** Why there is no session. */
+  readonly reason: SessionFailure
+  constructor(reason: SessionFailure, options?: { cause?: unknown }) {
     super('ERR_SESSION_REQUIRED', `no usable session (${reason})`, options)
     this.reason = reason
   }
@@ -123,7 +172,10 @@ export class StoreUnavailableError extends OidcSessionError {
   }
 }
 
-/** The sealed session does not fit the cookie budget; use a stateful store (`oidc-session/redis`). */
+/**
+ * The sealed session does not fit the cookie budget: a configuration problem (never transient).
+ * Use the Redis store (`oidc-session/redis`) or keep fewer claims in the session.
+ */
 export class CookieTooLargeError extends OidcSessionError {
   static readonly code = 'ERR_COOKIE_TOO_LARGE'
   constructor(message: string) {

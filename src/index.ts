@@ -3,21 +3,28 @@
  *
  * @packageDocumentation
  */
-export { createOidcSession, idTokenClaims } from './session/manager.js'
+export { createOidcSession } from './session/manager.js'
 export type {
-  AuthFailure,
+  AccessTokenResult,
+  AuthenticateOptions,
+  AuthFailureReason,
   AuthResult,
-  CreateOptions,
+  AuthSuccessReason,
   LoginOptions,
+  LogoutOptions,
+  OidcRoutes,
   OidcSession,
   ProtectResult,
-} from './session/manager.js'
+} from './session/types.js'
+export { LOGIN_QUERY_PARAMS } from './session/handler.js'
 export type {
   ClientAuthMethod,
   ClientConfig,
   CookieConfig,
+  Logger,
+  LogoutConfig,
   OidcSessionConfig,
-  ResolvedConfig,
+  RoutesConfig,
 } from './config.js'
 export {
   CallbackError,
@@ -27,45 +34,51 @@ export {
   OidcSessionError,
   ProviderResponseError,
   ProviderUnavailableError,
+  RefreshRefusedError,
   RefreshRejectedError,
   SealError,
   SessionRequiredError,
   StoreUnavailableError,
 } from './errors.js'
-export type { CallbackErrorCode, OidcSessionErrorCode } from './errors.js'
+export type { CallbackErrorCode, OidcSessionErrorCode, SessionFailure } from './errors.js'
+export { ProviderErrorDetails } from './oidc/provider.js'
+export { idTokenClaims } from './session/session.js'
 export type { Session } from './session/session.js'
 export type { SessionEndReason, SessionEvents } from './session/events.js'
 export type { TokenSet } from './tokens/token-set.js'
-export { tokenState } from './tokens/lifecycle.js'
+export { tokenDeadlines, tokenState } from './tokens/lifecycle.js'
 export type { TokenState, TokenStateOptions } from './tokens/lifecycle.js'
 export { mergeTokens } from './tokens/merge.js'
 export { cookieStore } from './stores/cookie/index.js'
 export type { CookieStoreOptions } from './stores/cookie/index.js'
 export { memoryStore } from './stores/memory/index.js'
 export type { MemoryStore, MemoryStoreOptions } from './stores/memory/index.js'
-export type { LoadFailure, LoadResult, SessionStore, StoreContext } from './stores/types.js'
+export { isStatefulStore } from './stores/types.js'
+export type {
+  LoadFailure,
+  LoadResult,
+  SessionStore,
+  StatefulSessionStore,
+  StoreContext,
+} from './stores/types.js'
 export { memoryResultCache } from './refresh/result-cache.js'
 export type { ResultCache } from './refresh/result-cache.js'
 export type { LockLease, RefreshLock } from './refresh/lock.js'
+export { memoryLock } from './refresh/memory-lock.js'
+export type { MemoryLockOptions } from './refresh/memory-lock.js'
+export { runExclusive } from './refresh/cross-process.js'
+export type { RunExclusiveOptions } from './refresh/cross-process.js'
 export { classifyRequest, isAjax } from './request/is-ajax.js'
 export type { AjaxReason, ClassifyOptions } from './request/is-ajax.js'
 export type { HeaderRecord, HeadersInput, RequestLike } from './request/headers.js'
+export type { FormRequest } from './request/form.js'
 export { safeReturnTo } from './request/url.js'
 export { forwardCookies } from './request/forward-cookies.js'
 export type { ForwardCookiesOptions } from './request/forward-cookies.js'
 export { CookieJar } from './request/cookie-jar.js'
 export type { CookieAttributes } from './request/cookie-jar.js'
-export { isStatefulStore } from './stores/types.js'
-export type { StatefulSessionStore } from './stores/types.js'
 export { isCrossSite } from './logout/logout.js'
-export type { LogoutOptions } from './logout/logout.js'
-export type { BackchannelRequest } from './logout/backchannel.js'
 export { isRevoked, memoryRevocationList } from './logout/revocation-list.js'
 export type { RevocationEntry, RevocationList } from './logout/revocation-list.js'
 export { memoryReplayCache } from './logout/replay-cache.js'
 export type { ReplayCache } from './logout/replay-cache.js'
-export type { LogoutConfig, ResolvedLogoutConfig } from './config.js'
-export { memoryLock } from './refresh/memory-lock.js'
-export type { MemoryLockOptions } from './refresh/memory-lock.js'
-export { runExclusive } from './refresh/cross-process.js'
-export type { RunExclusiveOptions } from './refresh/cross-process.js'

@@ -119,7 +119,7 @@ async function benchOidcSession(provider: TestProvider): Promise<Row[]> {
   const auth = createOidcSession(options)
   app.auth = auth
   const scheduler = createRefreshScheduler({
-    context: createProviderContext(resolveConfig(options)),
+    context: createProviderContext(resolveConfig(options).provider),
   })
   const request = (cookie: string) =>
     new Request(`${appUrl}/api`, { headers: { cookie, accept: 'application/json' } })

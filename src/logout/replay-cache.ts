@@ -5,6 +5,8 @@
  * @module
  */
 
+import { BoundedMap } from '../lib/bounded-map.js'
+
 /**
  * Remembers keys for a while. Keys are hashes or opaque identifiers (never a token); TTLs are
  * seconds.
@@ -12,9 +14,12 @@
  * - `claim(key, ttlSeconds)` records `key` and answers `true` when it was not recorded yet, `false`
  *   when it was (a replay). It must be atomic across every process that shares the cache (the
  *   Redis one is `SET NX`).
+ * - `release(key)` forgets a claim whose work failed, so the provider's retry of the same logout
+ *   token is accepted (idempotent).
  */
 export interface ReplayCache {
   claim(key: string, ttlSeconds: number): Promise<boolean>
+  release(key: string): Promise<void>
 }
 
 /**
@@ -33,20 +38,15 @@ export interface ReplayCache {
  * @see https://openid.net/specs/openid-connect-backchannel-1_0.html#Validation (step 10, `jti`)
  */
 export function memoryReplayCache(maxEntries = 10_000, now: () => number = Date.now): ReplayCache {
-  const entries = new Map<string, number>()
+  const entries = new BoundedMap<string, true>(maxEntries, now)
   return {
     async claim(key, ttlSeconds) {
-      const at = now()
-      const until = entries.get(key)
-      if (until !== undefined && until > at) return false
-      entries.delete(key)
-      entries.set(key, at + ttlSeconds * 1000)
-      while (entries.size > maxEntries) {
-        const oldest = entries.keys().next()
-        if (oldest.done) break
-        entries.delete(oldest.value)
-      }
+      if (entries.has(key)) return false
+      entries.set(key, true, ttlSeconds * 1000)
       return true
+    },
+    async release(key) {
+      entries.delete(key)
     },
   }
 }

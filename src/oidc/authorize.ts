@@ -6,33 +6,32 @@
 import * as oauth from 'oauth4webapi'
 import type { ProviderContext } from './provider.js'
 
-/** What the callback needs to finish the login; kept sealed in the transaction cookie. */
-export interface Transaction {
+/** What the code exchange needs to finish this authorization request (kept by the caller). */
+export interface AuthorizationRequest {
   state: string
   nonce: string
   codeVerifier: string
-  returnTo: string
   /** `max_age` requested, to check `auth_time`. */
   maxAge?: number
 }
 
 /**
- * Build the authorization URL and the transaction to remember.
+ * Build the authorization URL and what the code exchange will need.
  *
  * @param context the provider
- * @param returnTo safe same-origin path to land on after login
- * @param extra extra authorization parameters for this login (`prompt`, `login_hint`, …)
+ * @param extra extra authorization parameters for this login (`prompt`, `login_hint`, …); they
+ *   override the configured ones but never the protocol's own (`state`, `nonce`, PKCE, …)
+ * @returns the URL to send the browser to, and the {@link AuthorizationRequest} to keep
  * @see https://openid.net/specs/openid-connect-core-1_0.html#AuthRequest
  * @see https://www.rfc-editor.org/rfc/rfc7636 (PKCE)
  */
 export async function buildAuthorizationUrl(
   context: ProviderContext,
-  returnTo: string,
-  extra: Record<string, string> = {},
-): Promise<{ url: URL; transaction: Transaction }> {
+  extra: Readonly<Record<string, string>> = {},
+): Promise<{ url: URL; request: AuthorizationRequest }> {
   const as = await context.metadata()
   if (!as.authorization_endpoint) throw new TypeError('the provider has no authorization_endpoint')
-  const { config } = context
+  const config = context.options
   const codeVerifier = oauth.generateRandomCodeVerifier()
   const state = oauth.generateRandomState()
   const nonce = oauth.generateRandomNonce()
@@ -47,9 +46,9 @@ export async function buildAuthorizationUrl(
   url.searchParams.set('nonce', nonce)
   url.searchParams.set('code_challenge', await oauth.calculatePKCECodeChallenge(codeVerifier))
   url.searchParams.set('code_challenge_method', 'S256')
-  const transaction: Transaction = { state, nonce, codeVerifier, returnTo }
+  const request: AuthorizationRequest = { state, nonce, codeVerifier }
   const maxAge = Number(params.max_age)
   if (params.max_age !== undefined && Number.isInteger(maxAge) && maxAge >= 0)
-    transaction.maxAge = maxAge
-  return { url, transaction }
+    request.maxAge = maxAge
+  return { url, request }
 }

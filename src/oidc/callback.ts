@@ -5,8 +5,8 @@
  */
 import * as oauth from 'oauth4webapi'
 import { CallbackError, OidcSessionError } from '../errors.js'
-import type { Transaction } from './authorize.js'
-import { providerFailure, type ProviderContext } from './provider.js'
+import type { AuthorizationRequest } from './authorize.js'
+import { providerFailure, safeCause, type ProviderContext } from './provider.js'
 
 /**
  * Validate the authorization response against the transaction, exchange the code (with the PKCE
@@ -21,7 +21,7 @@ import { providerFailure, type ProviderContext } from './provider.js'
 export async function exchangeCode(
   context: ProviderContext,
   params: URLSearchParams,
-  transaction: Transaction,
+  transaction: AuthorizationRequest,
 ): Promise<{ response: oauth.TokenEndpointResponse; claims: oauth.IDToken }> {
   const as = await context.metadata()
   let callbackParams: URLSearchParams
@@ -32,16 +32,14 @@ export async function exchangeCode(
       throw new CallbackError(
         'ERR_CALLBACK_PROVIDER_ERROR',
         `the provider answered "${error.error}"`,
-        {
-          cause: error,
-          error: error.error,
-        },
+        { cause: safeCause(error), error: error.error },
       )
     }
+    // oauth4webapi's error holds the callback parameters (the code) and the expected state.
     throw new CallbackError(
       'ERR_CALLBACK_STATE_MISMATCH',
       'the authorization response does not match the login transaction',
-      { cause: error },
+      { cause: safeCause(error) },
     )
   }
   try {
@@ -50,7 +48,7 @@ export async function exchangeCode(
       context.client,
       context.clientAuth,
       callbackParams,
-      context.config.redirectUri.href,
+      context.options.redirectUri.href,
       transaction.codeVerifier,
       context.http(),
     )
@@ -67,6 +65,6 @@ export async function exchangeCode(
     if (error instanceof OidcSessionError) throw error
     const mapped = providerFailure(error, 'code exchange')
     if (mapped.transient) throw mapped
-    throw new CallbackError('ERR_CALLBACK_INVALID', mapped.message, { cause: error })
+    throw new CallbackError('ERR_CALLBACK_INVALID', mapped.message, { cause: mapped.cause })
   }
 }

@@ -26,7 +26,7 @@ export async function buildEndSessionUrl(
   const as = await context.metadata()
   if (!as.end_session_endpoint) return undefined
   const url = new URL(as.end_session_endpoint)
-  url.searchParams.set('client_id', context.config.client.id)
+  url.searchParams.set('client_id', context.options.client.id)
   if (options.idTokenHint) url.searchParams.set('id_token_hint', options.idTokenHint)
   else if (options.logoutHint) url.searchParams.set('logout_hint', options.logoutHint)
   url.searchParams.set('post_logout_redirect_uri', options.postLogoutRedirectUri)

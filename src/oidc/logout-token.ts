@@ -13,8 +13,7 @@ import {
   type JWTPayload,
 } from 'jose'
 import { LogoutTokenError, ProviderUnavailableError } from '../errors.js'
-import type { ReplayCache } from '../logout/replay-cache.js'
-import type { ProviderContext } from './provider.js'
+import { safeCause, type ProviderContext } from './provider.js'
 
 /** The event member a logout token must carry. */
 export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout'
@@ -35,8 +34,6 @@ export interface LogoutTokenClaims {
 
 /** Options of {@link createLogoutTokenVerifier}. */
 export interface LogoutTokenVerifierOptions {
-  /** Where accepted `jti`s are remembered. */
-  replayCache: ReplayCache
   /** Oldest `iat` accepted, in seconds before now. Default 600. */
   maxAgeSeconds?: number
 }
@@ -44,7 +41,7 @@ export interface LogoutTokenVerifierOptions {
 /** Validates logout tokens for one provider and client. */
 export interface LogoutTokenVerifier {
   /**
-   * Validate `token` exactly as §2.6 says, and record its `jti`.
+   * Validate `token` exactly as §2.6 says (the caller claims its `jti` in a replay cache).
    *
    * @throws {@link LogoutTokenError} `ERR_LOGOUT_TOKEN_INVALID` for any failed check (forged,
    *   expired, replayed, wrong audience or issuer, no `events`, no `sub`/`sid`, a `nonce`…)
@@ -54,10 +51,16 @@ export interface LogoutTokenVerifier {
   verify(token: string): Promise<LogoutTokenClaims>
 }
 
-const TYP = /^(?:application\/)?logout\+jwt$/i
+/**
+ * Accepted `typ` values: `logout+jwt` (RECOMMENDED by §2.4), and `JWT`, which Keycloak up to 24 and
+ * Authentik before 2025.12 send. Nothing else: the `events` claim and the absence of `nonce` still
+ * tell a logout token from an id_token.
+ */
+const TYP = /^(?:application\/)?(?:logout\+jwt|jwt)$/i
 
-function fail(message: string, cause?: unknown): never {
-  throw new LogoutTokenError(`invalid logout_token: ${message}`, cause ? { cause } : undefined)
+/** Refuse the token. The message says why; no `cause` (jose's errors carry the token's claims). */
+function fail(message: string): never {
+  throw new LogoutTokenError(`invalid logout_token: ${message}`)
 }
 
 /**
@@ -70,24 +73,24 @@ function fail(message: string, cause?: unknown): never {
  * `iss` = the issuer; `aud` contains the client id; `iat` present and not older than
  * `maxAgeSeconds`; `exp` present and not past (both with `clockToleranceSeconds`); `jti` present;
  * `events` holding the back-channel logout event as a JSON object; `sub` or `sid` present; no
- * `nonce`. Last, the `jti` (with the issuer) is claimed in the replay cache until the token
- * expires: a second delivery of the same token is refused.
+ * `nonce`. The `jti` replay check is the caller's (`createBackchannelLogout` claims it around the
+ * work, so that a failed logout can be retried with the same token).
  *
  * @param context the provider context
  * @param options see {@link LogoutTokenVerifierOptions}
  * @returns a {@link LogoutTokenVerifier}
  * @example
  * ```ts
- * const verifier = createLogoutTokenVerifier(context, { replayCache: memoryReplayCache() })
+ * const verifier = createLogoutTokenVerifier(context, { maxAgeSeconds: 600 })
  * const { sid, sub } = await verifier.verify(form.get('logout_token')!)
  * ```
  * @see https://openid.net/specs/openid-connect-backchannel-1_0.html#Validation
  */
 export function createLogoutTokenVerifier(
   context: ProviderContext,
-  options: LogoutTokenVerifierOptions,
+  options: LogoutTokenVerifierOptions = {},
 ): LogoutTokenVerifier {
-  const { config } = context
+  const config = context.options
   const maxAgeSeconds = options.maxAgeSeconds ?? 600
   const algorithm = config.client.idTokenSignedResponseAlg ?? 'RS256'
   let jwks: { uri: string; set: ReturnType<typeof createRemoteJWKSet> } | undefined
@@ -121,11 +124,11 @@ export function createLogoutTokenVerifier(
       let typ: unknown
       try {
         typ = decodeProtectedHeader(token).typ
-      } catch (error) {
-        fail('malformed header', error)
+      } catch {
+        fail('malformed header')
       }
       if (typ !== undefined && (typeof typ !== 'string' || !TYP.test(typ)))
-        fail('"typ" is not logout+jwt')
+        fail('"typ" is neither logout+jwt nor JWT')
 
       const { issuer, keys } = await keySet()
       let payload: JWTPayload
@@ -142,10 +145,12 @@ export function createLogoutTokenVerifier(
       } catch (error) {
         if (error instanceof joseErrors.JWKSTimeout)
           throw new ProviderUnavailableError('fetching the provider JWKS timed out', {
-            cause: error,
+            cause: safeCause(error),
           })
-        if (error instanceof joseErrors.JOSEError) fail(describeJose(error), error)
-        throw new ProviderUnavailableError('fetching the provider JWKS failed', { cause: error })
+        if (error instanceof joseErrors.JOSEError) fail(describeJose(error))
+        throw new ProviderUnavailableError('fetching the provider JWKS failed', {
+          cause: safeCause(error),
+        })
       }
 
       const iat = payload.iat
@@ -168,9 +173,7 @@ export function createLogoutTokenVerifier(
       if (typeof jti !== 'string' || jti === '') fail('"jti" is invalid')
 
       const exp = payload.exp as number
-      const ttl = Math.max(1, exp + config.clockToleranceSeconds - Math.floor(config.now() / 1000))
       const iss = payload.iss as string
-      if (!(await options.replayCache.claim(`${iss} ${jti}`, ttl))) fail('"jti" was already used')
       return {
         iss,
         ...(sub !== undefined ? { sub } : {}),

@@ -6,13 +6,40 @@
  * @module
  */
 import * as oauth from 'oauth4webapi'
-import type { ResolvedConfig } from '../config.js'
 import {
   DiscoveryError,
   OidcSessionError,
   ProviderResponseError,
   ProviderUnavailableError,
 } from '../errors.js'
+
+/** The client's registration at the provider, as the protocol layer needs it. */
+export interface ProviderClient {
+  id: string
+  secret?: string
+  authMethod: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none'
+  privateKey?: CryptoKey | { key: CryptoKey; kid?: string }
+  idTokenSignedResponseAlg?: string
+}
+
+/** Options of {@link createProviderContext} (resolved and validated by `createOidcSession`). */
+export interface ProviderOptions {
+  issuer: URL
+  client: ProviderClient
+  /** The callback URL registered at the provider. */
+  redirectUri: URL
+  /** Scope of every login. */
+  scope: string
+  /** Authorization parameters sent on every login. */
+  authorizationParams: Readonly<Record<string, string>>
+  /** Timeout of every provider call, milliseconds. */
+  timeoutMs: number
+  allowInsecureRequests: boolean
+  fetch: typeof fetch | undefined
+  clockToleranceSeconds: number
+  /** Time source, milliseconds. */
+  now: () => number
+}
 
 /** Everything a protocol operation needs. */
 export interface ProviderContext {
@@ -24,14 +51,14 @@ export interface ProviderContext {
   http<T extends object = object>(
     extra?: T,
   ): T & oauth.HttpRequestOptions<'GET' | 'POST', URLSearchParams | undefined>
-  readonly config: ResolvedConfig
+  readonly options: ProviderOptions
 }
 
 const DISCOVERY_TTL_MS = 24 * 3600 * 1000
 const DISCOVERY_COOLDOWN_MS = 1000
 
 /** Build the {@link ProviderContext} for a resolved configuration. */
-export function createProviderContext(config: ResolvedConfig): ProviderContext {
+export function createProviderContext(config: ProviderOptions): ProviderContext {
   const client: oauth.Client = {
     client_id: config.client.id,
     [oauth.clockTolerance]: config.clockToleranceSeconds,
@@ -70,7 +97,7 @@ export function createProviderContext(config: ResolvedConfig): ProviderContext {
         } catch (error) {
           throw new DiscoveryError(
             `discovery of the provider's metadata failed: ${describe(error)}`,
-            { cause: error },
+            { cause: safeCause(error) },
           )
         }
       })(),
@@ -89,10 +116,10 @@ export function createProviderContext(config: ResolvedConfig): ProviderContext {
     return entry.value
   }
 
-  return { metadata, client, clientAuth, http, config }
+  return { metadata, client, clientAuth, http, options: config }
 }
 
-function createClientAuth(config: ResolvedConfig): oauth.ClientAuth {
+function createClientAuth(config: ProviderOptions): oauth.ClientAuth {
   const { client } = config
   switch (client.authMethod) {
     case 'client_secret_basic':
@@ -121,6 +148,47 @@ export function describe(error: unknown): string {
   return 'unknown error'
 }
 
+/**
+ * What may ride along as the `cause` of our errors: the failure's name, HTTP status and OAuth
+ * `error`/`error_description`, never the original error. `oauth4webapi` errors keep the whole
+ * response body (every token of a token response) or the callback parameters (the authorization
+ * code, the expected `state`) in their own `cause`, and error reporters serialise cause chains.
+ */
+export class ProviderErrorDetails extends Error {
+  /** HTTP status of the provider's answer, when there was one. */
+  readonly status: number | undefined
+  /** OAuth `error` code, when the provider answered one. */
+  readonly error: string | undefined
+  /** OAuth `error_description`, when the provider answered one (at most 200 characters). */
+  readonly errorDescription: string | undefined
+  /** The `code` of the original error (`oauth4webapi` codes such as `OAUTH_RESPONSE_IS_NOT_JSON`). */
+  readonly code: string | undefined
+
+  constructor(error: unknown) {
+    super(describe(error))
+    this.name = 'ProviderErrorDetails'
+    this.status = statusOf(error)
+    const code = (error as { code?: unknown } | null)?.code
+    this.code = typeof code === 'string' ? code : undefined
+    if (
+      error instanceof oauth.ResponseBodyError ||
+      error instanceof oauth.AuthorizationResponseError
+    ) {
+      this.error = error.error
+      this.errorDescription = error.error_description?.slice(0, 200)
+    } else {
+      this.error = undefined
+      this.errorDescription = undefined
+    }
+    // The stack names our frames only (the original's may quote nothing secret, but its cause can).
+  }
+}
+
+/** The secret-free stand-in for `error` to use as a `cause`. */
+export function safeCause(error: unknown): ProviderErrorDetails {
+  return error instanceof ProviderErrorDetails ? error : new ProviderErrorDetails(error)
+}
+
 function statusOf(error: unknown): number | undefined {
   if (error instanceof oauth.ResponseBodyError) return error.status
   const cause = (error as { cause?: unknown } | undefined)?.cause
@@ -146,7 +214,8 @@ export function providerFailure(error: unknown, what: string): OidcSessionError 
     (error instanceof TypeError &&
       !(error as { code?: unknown }).code?.toString().startsWith('ERR_INVALID'))
   const message = `${what} failed: ${describe(error)}${status !== undefined && !(error instanceof oauth.ResponseBodyError) ? ` (HTTP ${status})` : ''}`
+  const cause = safeCause(error)
   return transient
-    ? new ProviderUnavailableError(message, { cause: error })
-    : new ProviderResponseError(message, { cause: error })
+    ? new ProviderUnavailableError(message, { cause })
+    : new ProviderResponseError(message, { cause })
 }

@@ -4,10 +4,10 @@
  * @module
  */
 import * as oauth from 'oauth4webapi'
-import { RefreshRejectedError } from '../errors.js'
+import { OidcSessionError, RefreshRefusedError, RefreshRejectedError } from '../errors.js'
 import { mergeTokens } from '../tokens/merge.js'
 import { tokenSetFromResponse, type TokenSet } from '../tokens/token-set.js'
-import { providerFailure, type ProviderContext } from './provider.js'
+import { providerFailure, safeCause, type ProviderContext } from './provider.js'
 
 /**
  * Refresh `tokens` at the token endpoint and merge the answer (see `mergeTokens`).
@@ -15,8 +15,10 @@ import { providerFailure, type ProviderContext } from './provider.js'
  * @param now seconds since the epoch
  * @param parameters extra token request parameters (`scope`, `resource`)
  * @throws {@link RefreshRejectedError} `ERR_REFRESH_INVALID_GRANT` when the provider refuses the grant
- * @throws `ProviderUnavailableError` (transient) for network errors, timeouts, 5xx, non-JSON bodies
- * @throws `ProviderResponseError` for other invalid answers
+ * @throws {@link RefreshRefusedError} `ERR_REFRESH_REFUSED` for any other OAuth error answer below 500
+ *   (`invalid_client`, `unauthorized_client`, `invalid_scope`…)
+ * @throws `ProviderUnavailableError` (transient) for network errors, timeouts, 429, 5xx, non-JSON bodies
+ * @throws `ProviderResponseError` for answers we refuse (a bad id_token, OpenID Connect Core §12.2)
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-6
  */
 export async function refreshTokens(
@@ -42,10 +44,14 @@ export async function refreshTokens(
       oauth.getValidatedIdTokenClaims(result),
     )
   } catch (error) {
-    if (error instanceof oauth.ResponseBodyError && error.error === 'invalid_grant') {
-      throw new RefreshRejectedError('the provider rejected the refresh token (invalid_grant)', {
-        cause: error,
-      })
+    if (error instanceof OidcSessionError) throw error
+    if (error instanceof oauth.ResponseBodyError) {
+      if (error.error === 'invalid_grant')
+        throw new RefreshRejectedError('the provider rejected the refresh token (invalid_grant)', {
+          cause: safeCause(error),
+        })
+      if (error.status < 500 && error.status !== 429)
+        throw new RefreshRefusedError(error.error, { cause: safeCause(error) })
     }
     throw providerFailure(error, 'refresh')
   }

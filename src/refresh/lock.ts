@@ -26,4 +26,6 @@ export interface RefreshLock {
   acquire(key: string, leaseMs: number): Promise<LockLease | null>
   waitForRelease(key: string, timeoutMs: number): Promise<void>
   readonly leaseMs?: number
+  /** `false` for a lock only this process sees. Default (absent): shared. */
+  readonly shared?: boolean
 }

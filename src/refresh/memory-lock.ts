@@ -45,6 +45,7 @@ export function memoryLock(options: MemoryLockOptions = {}): RefreshLock {
   }
 
   return {
+    shared: false,
     async acquire(key, leaseMs) {
       if (current(key)) return null
       const lease: LockLease = {

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { BoundedMap } from '../lib/bounded-map.js'
 import type { TokenSet } from '../tokens/token-set.js'
 
 /**
@@ -14,10 +15,17 @@ import type { TokenSet } from '../tokens/token-set.js'
  * The key is secret material: only holders of the refresh token can compute it. An implementation
  * that leaves the process must not write it as is (the Redis one stores a hash of it and derives
  * its encryption key from it).
+ *
+ * - `get` answers the tokens stored under `key`, or `undefined`.
+ * - `set` stores them for `ttlSeconds` (replacing any previous value).
+ * - `delete` forgets `key` (logout drops the results of the grant it ends); idempotent.
  */
 export interface ResultCache {
   get(key: string): Promise<TokenSet | undefined>
   set(key: string, tokens: TokenSet, ttlSeconds: number): Promise<void>
+  delete(key: string): Promise<void>
+  /** `false` for a cache only this process sees. Default (absent): shared. */
+  readonly shared?: boolean
 }
 
 /**
@@ -25,27 +33,25 @@ export interface ResultCache {
  *
  * @param maxEntries most entries kept (oldest dropped first). Default 10 000.
  * @param now time source in milliseconds
+ * @returns the cache
+ * @example
+ * ```ts
+ * createOidcSession({ ...options, refresh: { resultCache: memoryResultCache(50_000) } })
+ * ```
  */
 export function memoryResultCache(maxEntries = 10_000, now: () => number = Date.now): ResultCache {
-  const entries = new Map<string, { tokens: TokenSet; until: number }>()
+  const entries = new BoundedMap<string, TokenSet>(maxEntries, now)
   return {
+    shared: false,
     async get(key) {
-      const entry = entries.get(key)
-      if (!entry) return undefined
-      if (entry.until <= now()) {
-        entries.delete(key)
-        return undefined
-      }
-      return structuredClone(entry.tokens)
+      const tokens = entries.get(key)
+      return tokens === undefined ? undefined : structuredClone(tokens)
     },
     async set(key, tokens, ttlSeconds) {
+      entries.set(key, structuredClone(tokens), ttlSeconds * 1000)
+    },
+    async delete(key) {
       entries.delete(key)
-      entries.set(key, { tokens: structuredClone(tokens), until: now() + ttlSeconds * 1000 })
-      while (entries.size > maxEntries) {
-        const oldest = entries.keys().next()
-        if (oldest.done) break
-        entries.delete(oldest.value)
-      }
     },
   }
 }

@@ -1,14 +1,16 @@
 /**
  * The refresh scheduler: single-flight in process, an optional cross-process lock, a recent-result
- * cache for late requests that still carry a consumed refresh token, and back-off after transient
- * failures.
+ * cache for late requests that still carry a consumed refresh token, and a memory of failures
+ * (back-off after transient ones, the verdict itself after final ones).
  *
  * @module
  */
 import { base64url } from 'jose'
 import { OidcSessionError, RefreshRejectedError } from '../errors.js'
+import { BoundedMap } from '../lib/bounded-map.js'
 import { refreshTokens } from '../oidc/refresh.js'
 import type { ProviderContext } from '../oidc/provider.js'
+import { tokenState, type TokenStateOptions } from '../tokens/lifecycle.js'
 import type { TokenSet } from '../tokens/token-set.js'
 import { runExclusive } from './cross-process.js'
 import type { RefreshLock } from './lock.js'
@@ -45,9 +47,16 @@ export interface RefreshSchedulerOptions {
   backoffMaxMs?: number
   /** Most grants whose failure is remembered (oldest forgotten first). Default 10 000. */
   maxFailures?: number
+  /**
+   * When a cached result's access token counts as fresh (the same options as the sessions'). A
+   * cached result that is no longer fresh is never handed out: the grant is refreshed again.
+   */
+  lifecycle?: TokenStateOptions
 }
 
 const encoder = new TextEncoder()
+/** Most refreshes followed through the result cache in one call (a chain of late cookies). */
+const MAX_CHAIN = 8
 
 /**
  * SHA-256 of the refresh token and every request parameter: the single-flight, lock and cache key.
@@ -87,21 +96,41 @@ async function hashOf(canonical: string): Promise<string> {
 /** Refreshes token sets, once per grant however many callers ask at once. */
 export interface RefreshScheduler {
   /**
-   * Refresh `tokens` (or reuse a recent refresh of the same refresh token and parameters).
+   * Refresh `tokens` (or reuse a recent refresh of the same refresh token and parameters, as long
+   * as its access token is still fresh).
    *
    * @throws {@link RefreshRejectedError} `ERR_REFRESH_INVALID_GRANT` (the session is over)
+   * @throws `RefreshRefusedError` `ERR_REFRESH_REFUSED` / `ProviderResponseError`
+   *   `ERR_PROVIDER_RESPONSE_INVALID` (final: answered again without a provider call for the
+   *   result TTL)
    * @throws `ProviderUnavailableError` `ERR_PROVIDER_UNAVAILABLE` / `DiscoveryError` (transient;
    *   answered again without a provider call until the back-off ends)
-   * @throws `ProviderResponseError` `ERR_PROVIDER_RESPONSE_INVALID` (an answer we refuse)
    */
   refresh(tokens: TokenSet, parameters?: Record<string, string>): Promise<RefreshOutcome>
+  /**
+   * Resolves once every refresh of `refreshToken` started in this process before the call has
+   * settled (successfully or not); at once when none is in flight. Never rejects.
+   */
+  settled(refreshToken: string): Promise<void>
+  /**
+   * The result a recent refresh of `refreshToken` left in the result cache (in this or, with a
+   * shared cache, another process), fresh or not; `undefined` when there is none or the cache
+   * fails.
+   */
+  recent(refreshToken: string, parameters?: Record<string, string>): Promise<TokenSet | undefined>
+  /** Forget the cached result of `refreshToken` (logout). Best effort; never rejects. */
+  forget(refreshToken: string, parameters?: Record<string, string>): Promise<void>
 }
 
 interface Failure {
+  /** Until when (milliseconds) the error is answered again without a provider call. */
   until: number
+  /** Consecutive transient failures (the back-off doubles with each). */
   attempts: number
   error: OidcSessionError
 }
+
+type Found = { outcome: RefreshOutcome } | { newer: TokenSet }
 
 /**
  * Create a {@link RefreshScheduler}.
@@ -110,9 +139,12 @@ interface Failure {
  * - With a `lock`, the provider call runs under {@link runExclusive}, once per grant per process.
  * - A successful result is kept `resultTtlSeconds` under the key of the consumed refresh token, so
  *   a request still carrying the pre-refresh cookie gets the new tokens instead of replaying it.
+ *   A cached result is reused only while its access token is fresh; once it is not, the grant is
+ *   refreshed again, single-flight, with the newest refresh token known (the cached one when the
+ *   provider rotated, the same one when it does not rotate).
  * - A transient failure is answered again, without a provider call, during an exponential back-off
- *   per grant (`backoffInitialMs` doubling up to `backoffMaxMs`); an `invalid_grant` is remembered
- *   as long as a result would be (a rejected refresh token never becomes valid again).
+ *   per grant (`backoffInitialMs` doubling up to `backoffMaxMs`); a final one (`invalid_grant`,
+ *   another refusal, an answer we refuse) is answered again for `resultTtlSeconds`.
  *
  * @param options see {@link RefreshSchedulerOptions}
  * @returns the scheduler
@@ -125,94 +157,143 @@ interface Failure {
  */
 export function createRefreshScheduler(options: RefreshSchedulerOptions): RefreshScheduler {
   const { context, lock } = options
-  const now = context.config.now
+  const now = context.options.now
   const cache = options.cache ?? memoryResultCache(10_000, now)
   const ttl = options.resultTtlSeconds ?? 60
   const leaseMs = options.lockLeaseMs ?? options.lock?.leaseMs ?? 5_000
-  const waitMs = options.lockWaitMs ?? context.config.timeoutMs + 2_000
+  const waitMs = options.lockWaitMs ?? context.options.timeoutMs + 2_000
   const backoffInitialMs = options.backoffInitialMs ?? 500
   const backoffMaxMs = options.backoffMaxMs ?? 30_000
-  const maxFailures = options.maxFailures ?? 10_000
+  const lifecycle = options.lifecycle ?? {}
   const flights = new SingleFlight<RefreshOutcome>()
-  // Failures by key: the same error is answered until `until` (bounded, oldest dropped first).
-  const failures = new Map<string, Failure>()
+  // Failures by key: the same error is answered until `until`; the entry itself stays (bounded)
+  // so that consecutive transient failures keep doubling the back-off.
+  const failures = new BoundedMap<string, Failure>(options.maxFailures ?? 10_000)
+  // Refreshes in flight by refresh token, for `settled`.
+  const pending = new Map<string, Set<Promise<unknown>>>()
 
-  const remember = (key: string, failure: Failure) => {
-    failures.delete(key)
-    failures.set(key, failure)
-    while (failures.size > maxFailures) {
-      const oldest = failures.keys().next()
-      if (oldest.done) break
-      failures.delete(oldest.value)
-    }
-  }
+  const nowSeconds = () => Math.floor(now() / 1000)
 
-  async function fromCache(key: string): Promise<RefreshOutcome | undefined> {
+  async function lookup(key: string, tokens: TokenSet): Promise<Found | undefined> {
     const cached = await cache.get(key)
-    return cached ? { tokens: cached, source: 'cache' } : undefined
+    if (!cached) return undefined
+    if (tokenState(cached, nowSeconds(), lifecycle) === 'fresh')
+      return { outcome: { tokens: cached, source: 'cache' } }
+    // A stale result: refresh again, with the newest refresh token known. A provider that does not
+    // rotate left the same refresh token: that is a plain refresh of this grant.
+    if (cached.refreshToken !== undefined && cached.refreshToken !== tokens.refreshToken)
+      return { newer: cached }
+    return undefined
   }
 
   async function fromProvider(
     key: string,
     tokens: TokenSet,
     parameters?: Record<string, string>,
-  ): Promise<RefreshOutcome> {
-    const next = await refreshTokens(context, tokens, Math.floor(now() / 1000), parameters)
+  ): Promise<Found> {
+    const next = await refreshTokens(context, tokens, nowSeconds(), parameters)
     await cache.set(key, next, ttl)
-    return { tokens: next, source: 'provider' }
+    return { outcome: { tokens: next, source: 'provider' } }
   }
 
   async function run(
     key: string,
     tokens: TokenSet,
-    parameters?: Record<string, string>,
+    parameters: Record<string, string> | undefined,
+    depth: number,
   ): Promise<RefreshOutcome> {
-    const cached = await fromCache(key)
-    if (cached) return cached
+    const follow = async (found: Found): Promise<RefreshOutcome> => {
+      if ('outcome' in found) return found.outcome
+      if (depth >= MAX_CHAIN) throw new RefreshRejectedError('too many refreshes chained')
+      const { tokens: next } = await refreshOnce(found.newer, parameters, depth + 1)
+      return { tokens: next, source: 'cache' }
+    }
+    const found = await lookup(key, tokens)
+    if (found) return follow(found)
     const failed = failures.get(key)
     if (failed && failed.until > now()) throw failed.error
     try {
-      const outcome = lock
-        ? await runExclusive({
+      const result = lock
+        ? await runExclusive<Found>({
             key,
             lock,
             leaseMs,
             waitMs,
             now,
-            recheck: () => fromCache(key),
+            recheck: () => lookup(key, tokens),
             work: () => fromProvider(key, tokens, parameters),
           })
         : await fromProvider(key, tokens, parameters)
       failures.delete(key)
-      return outcome
+      return await follow(result)
     } catch (error) {
-      if (error instanceof RefreshRejectedError) {
-        remember(key, { until: now() + ttl * 1000, attempts: 0, error })
-      } else if (error instanceof OidcSessionError && error.transient) {
+      if (error instanceof OidcSessionError && !error.transient) {
+        failures.set(key, { until: now() + ttl * 1000, attempts: 0, error })
+      } else if (error instanceof OidcSessionError) {
         const attempts = (failed?.attempts ?? 0) + 1
         const delay = Math.min(backoffMaxMs, backoffInitialMs * 2 ** Math.min(attempts - 1, 30))
-        remember(key, { until: now() + delay, attempts, error })
+        failures.set(key, { until: now() + delay, attempts, error })
       }
       throw error
     }
   }
 
+  function track(refreshToken: string, promise: Promise<unknown>): void {
+    let set = pending.get(refreshToken)
+    if (!set) pending.set(refreshToken, (set = new Set()))
+    const tracked = set
+    tracked.add(promise)
+    const clear = () => {
+      tracked.delete(promise)
+      if (tracked.size === 0 && pending.get(refreshToken) === tracked) pending.delete(refreshToken)
+    }
+    promise.then(clear, clear)
+  }
+
+  async function refreshOnce(
+    tokens: TokenSet,
+    parameters: Record<string, string> | undefined,
+    depth: number,
+  ): Promise<RefreshOutcome> {
+    const refreshToken = tokens.refreshToken
+    if (!refreshToken) throw new RefreshRejectedError('the session has no refresh token')
+    // The in-process flight is keyed synchronously by the request itself (held only while the
+    // refresh is in flight, like the closure that holds the tokens): followers join without
+    // hashing. The leader hashes once for the result cache and the lock, which leave the map.
+    const canonical = canonicalRequest(refreshToken, parameters)
+    const joined = flights.get(canonical) !== undefined
+    const promise = flights.run(canonical, async () =>
+      run(await hashOf(canonical), tokens, parameters, depth),
+    )
+    if (!joined) track(refreshToken, promise)
+    const outcome = await promise
+    // Each caller gets its own copy: callers must not share one mutable token set.
+    return {
+      tokens: { ...outcome.tokens },
+      source: joined && outcome.source === 'provider' ? 'shared' : outcome.source,
+    }
+  }
+
   return {
-    async refresh(tokens, parameters) {
-      if (!tokens.refreshToken) throw new RefreshRejectedError('the session has no refresh token')
-      // The in-process flight is keyed synchronously by the request itself (held only while the
-      // refresh is in flight, like the closure that holds the tokens): followers join without
-      // hashing. The leader hashes once for the result cache and the lock, which leave the map.
-      const canonical = canonicalRequest(tokens.refreshToken, parameters)
-      const joined = flights.get(canonical) !== undefined
-      const outcome = await flights.run(canonical, async () =>
-        run(await hashOf(canonical), tokens, parameters),
-      )
-      // Each caller gets its own copy: callers must not share one mutable token set.
-      return {
-        tokens: { ...outcome.tokens },
-        source: joined && outcome.source === 'provider' ? 'shared' : outcome.source,
+    refresh: (tokens, parameters) => refreshOnce(tokens, parameters, 0),
+
+    async settled(refreshToken) {
+      const set = pending.get(refreshToken)
+      if (set) await Promise.allSettled([...set])
+    },
+
+    async recent(refreshToken, parameters) {
+      try {
+        return await cache.get(await refreshKey(refreshToken, parameters))
+      } catch {
+        return undefined
       }
+    },
+
+    async forget(refreshToken, parameters) {
+      const key = await refreshKey(refreshToken, parameters)
+      failures.delete(key)
+      await cache.delete(key).catch(() => undefined)
     },
   }
 }

@@ -3,9 +3,14 @@
  *
  * @module
  */
+import type { SessionFailure } from '../errors.js'
 
-/** Why a session ended. */
-export type SessionEndReason = 'logout' | 'refresh-rejected' | 'expired' | 'backchannel-logout'
+/**
+ * Why a session ended: a logout, a back-channel logout, or one of the failures that end it
+ * (a refresh token the provider refused, an access token that expired without a refresh token).
+ */
+export type SessionEndReason =
+  'logout' | 'backchannel-logout' | Extract<SessionFailure, 'refresh-rejected' | 'unrefreshable'>
 
 /** Hooks called by the session manager; exceptions thrown by hooks are swallowed. */
 export interface SessionEvents {
@@ -21,6 +26,11 @@ export interface SessionEvents {
   refreshError?(event: { sessionId: string; sub: string; code: string; transient: boolean }): void
   /** A session ended. */
   sessionEnded?(event: { sessionId: string; sub: string; reason: SessionEndReason }): void
+  /**
+   * A refreshed session did not fit the cookie store's budget (`ERR_COOKIE_TOO_LARGE`): a
+   * configuration problem — use the Redis store or keep fewer claims. Reported once per session.
+   */
+  sessionTooLarge?(event: { sessionId: string; sub: string; code: string }): void
 }
 
 /** Call a hook, swallowing what it throws (a hook must never break a request). */

@@ -38,13 +38,16 @@ interface WireSession {
   a: string
   t: string
   e?: number
+  b?: number
   r?: string
   o?: string
   p?: string
 }
 
 /** `sub` and `sid` of an id_token's payload (not verified: it was verified when received). */
-function idTokenClaims(idToken: string | undefined): { sub?: unknown; sid?: unknown } | undefined {
+function claimsOfIdToken(
+  idToken: string | undefined,
+): { sub?: unknown; sid?: unknown } | undefined {
   if (idToken === undefined) return undefined
   try {
     return decodeJwt(idToken)
@@ -73,7 +76,7 @@ export function encodeSession(session: Session): WireSession {
     a: tokens.accessToken,
     t: tokens.tokenType,
   }
-  const claims = idTokenClaims(tokens.idToken)
+  const claims = claimsOfIdToken(tokens.idToken)
   if (claims?.sub !== session.sub) wire.s = session.sub
   if (session.sid !== undefined) {
     if (claims?.sid !== session.sid) wire.d = session.sid
@@ -81,6 +84,7 @@ export function encodeSession(session: Session): WireSession {
     wire.d = null
   }
   if (tokens.expiresAt !== undefined) wire.e = tokens.expiresAt
+  if (tokens.issuedAt !== undefined) wire.b = tokens.issuedAt
   if (tokens.refreshToken !== undefined) wire.r = tokens.refreshToken
   if (tokens.idToken !== undefined) wire.o = tokens.idToken
   if (tokens.scope !== undefined) wire.p = tokens.scope
@@ -103,7 +107,7 @@ const optional = <T>(value: unknown, check: (v: unknown) => v is T): value is T 
  * ```
  */
 export function decodeSession(value: unknown): Session | null {
-  return fromWire(value, idTokenClaims)
+  return fromWire(value, claimsOfIdToken)
 }
 
 /** {@link decodeSession}, reading the id_token's claims with `claimsOf` when `sub`/`sid` were left out. */
@@ -118,6 +122,7 @@ function fromWire(
     !optional(w.s, str) ||
     !(w.d === undefined || w.d === null || str(w.d)) ||
     !optional(w.e, num) ||
+    !optional(w.b, num) ||
     !optional(w.r, str) ||
     !optional(w.o, str) ||
     !optional(w.p, str)
@@ -134,6 +139,7 @@ function fromWire(
   if (!str(sub)) return null
   const tokens: TokenSet = { accessToken: w.a, tokenType: w.t }
   if (w.e !== undefined) tokens.expiresAt = w.e
+  if (w.b !== undefined) tokens.issuedAt = w.b
   if (w.r !== undefined) tokens.refreshToken = w.r
   if (w.o !== undefined) tokens.idToken = w.o
   if (w.p !== undefined) tokens.scope = w.p
@@ -145,6 +151,26 @@ function fromWire(
     sub,
     ...(typeof sid === 'string' ? { sid } : {}),
     tokens,
+  }
+}
+
+/**
+ * The claims of the session's id_token (decoded, not re-verified: it was verified when received),
+ * or `{ sub }` when the session has no id_token.
+ *
+ * @param session the session
+ * @returns the claims
+ * @example
+ * ```ts
+ * const { email, name } = idTokenClaims(result.session)
+ * ```
+ */
+export function idTokenClaims(session: Session): Record<string, unknown> {
+  if (session.tokens.idToken === undefined) return { sub: session.sub }
+  try {
+    return decodeJwt(session.tokens.idToken)
+  } catch {
+    return { sub: session.sub }
   }
 }
 
@@ -313,7 +339,7 @@ export function unpackSession(bytes: Uint8Array): Session | null {
   if (offset !== bytes.length) return null
   // The id_token's payload is right here as raw JSON: no base64url decoding needed for sub/sid.
   return fromWire(w, (idToken) => {
-    if (idPayload === undefined) return idTokenClaims(idToken)
+    if (idPayload === undefined) return claimsOfIdToken(idToken)
     try {
       const claims: unknown = JSON.parse(decoder.decode(idPayload))
       return typeof claims === 'object' && claims !== null ? claims : undefined

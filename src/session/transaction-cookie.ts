@@ -4,10 +4,26 @@
  *
  * @module
  */
-import type { ResolvedConfig } from '../config.js'
-import type { Transaction } from '../oidc/authorize.js'
 import type { CookieAttributes, CookieJar } from '../request/cookie-jar.js'
 import type { Sealer } from './codec.js'
+
+/** One pending login, as the callback needs it. */
+export interface Transaction {
+  state: string
+  nonce: string
+  codeVerifier: string
+  /** Same-origin path to land on after login. */
+  returnTo: string
+  /** `max_age` requested, to check `auth_time`. */
+  maxAge?: number
+}
+
+/** Names and attributes of the transaction cookies. */
+export interface TransactionCookieOptions {
+  /** Name prefix (`__Host-oidc_session_tx.`); the cookie is named after the state. */
+  prefix: string
+  attributes: CookieAttributes
+}
 
 /** Transactions live this long, seconds. */
 export const TRANSACTION_SECONDS = 600
@@ -16,40 +32,22 @@ const MAX_PENDING = 4
 
 const str = (v: unknown): v is string => typeof v === 'string' && v !== ''
 
-/** Names and attributes of the transaction cookies. */
-export function transactionCookies(config: ResolvedConfig): {
-  prefix: string
-  nameFor(state: string): string
-  attributes: CookieAttributes
-} {
-  const prefix = `${config.cookies.prefix}${config.cookies.name}_tx.`
-  return {
-    prefix,
-    // The state is random and already in the URL; a slice of it names the cookie.
-    nameFor: (state) => `${prefix}${state.slice(0, 16).replace(/[^A-Za-z0-9_-]/g, '')}`,
-    attributes: {
-      httpOnly: true,
-      secure: config.cookies.secure,
-      // The provider redirects back with a top-level GET: Lax is the strictest that works.
-      sameSite: config.cookies.sameSite === 'none' ? 'none' : 'lax',
-      path: config.cookies.path,
-      domain: config.cookies.domain,
-    },
-  }
+/** The cookie name for a transaction's `state` (a slice of it: it is random and already in the URL). */
+function nameFor(options: TransactionCookieOptions, state: string): string {
+  return `${options.prefix}${state.slice(0, 16).replace(/[^A-Za-z0-9_-]/g, '')}`
 }
 
 /** Seal `transaction` into a new cookie; expire the oldest pending ones past the limit. */
 export async function writeTransaction(
   jar: CookieJar,
-  config: ResolvedConfig,
+  options: TransactionCookieOptions,
   sealer: Sealer,
   transaction: Transaction,
   now: number,
 ): Promise<void> {
-  const names = transactionCookies(config)
-  const pending = jar.names().filter((name) => name.startsWith(names.prefix))
+  const pending = jar.names().filter((name) => name.startsWith(options.prefix))
   for (const name of pending.slice(0, Math.max(0, pending.length - (MAX_PENDING - 1))))
-    jar.expire(name, names.attributes)
+    jar.expire(name, options.attributes)
   const sealed = await sealer.seal(
     {
       s: transaction.state,
@@ -60,8 +58,8 @@ export async function writeTransaction(
     },
     now + TRANSACTION_SECONDS,
   )
-  jar.set(names.nameFor(transaction.state), sealed, {
-    ...names.attributes,
+  jar.set(nameFor(options, transaction.state), sealed, {
+    ...options.attributes,
     maxAge: TRANSACTION_SECONDS,
   })
 }
@@ -73,17 +71,16 @@ export async function writeTransaction(
  */
 export async function takeTransaction(
   jar: CookieJar,
-  config: ResolvedConfig,
+  options: TransactionCookieOptions,
   sealer: Sealer,
   state: string | null,
   now: number,
 ): Promise<Transaction | 'missing' | 'invalid'> {
   if (!state) return 'missing'
-  const names = transactionCookies(config)
-  const name = names.nameFor(state)
+  const name = nameFor(options, state)
   const sealed = jar.get(name)
   if (sealed === undefined) return 'missing'
-  jar.expire(name, names.attributes)
+  jar.expire(name, options.attributes)
   try {
     const { value } = await sealer.unseal(sealed, now)
     const t = value as Record<string, unknown>

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { SessionFailure } from '../errors.js'
 import type { CookieAttributes, CookieJar } from '../request/cookie-jar.js'
 import type { Session } from '../session/session.js'
 
@@ -17,18 +18,16 @@ export interface StoreContext {
   readonly now: number
 }
 
-/** Why a load found no session. */
-export type LoadFailure =
-  /** no session cookie at all */
-  | 'none'
-  /** the cookie does not open: altered, foreign, sealed under an unknown key; or the stored value is garbage */
-  | 'tampered'
-  /** chunks missing, extra, or out of order */
-  | 'incomplete'
-  /** past the session's absolute lifetime (or idle timeout, or unknown to a stateful store) */
-  | 'expired'
-  /** ended by logout or back-channel logout */
-  | 'revoked'
+/**
+ * Why a load found no session (a part of the library's one vocabulary, {@link SessionFailure}):
+ * `none` (no cookie), `tampered` (does not open, or garbage stored), `incomplete` (chunks missing,
+ * extra or out of order), `expired` (past the absolute lifetime or idle timeout, or unknown to a
+ * stateful store), `revoked` (a tombstone: ended by logout or back-channel logout).
+ */
+export type LoadFailure = Extract<
+  SessionFailure,
+  'none' | 'tampered' | 'incomplete' | 'expired' | 'revoked'
+>
 
 /** Outcome of {@link SessionStore.load}. */
 export type LoadResult =
@@ -68,6 +67,11 @@ export type LoadResult =
 export interface SessionStore {
   /** `true` when the cookie holds only a ticket and the session lives server-side. */
   readonly stateful: boolean
+  /**
+   * `false` for a stateful store only this process sees (the memory store). Default (absent):
+   * shared by every process that serves the sessions.
+   */
+  readonly shared?: boolean
   /**
    * Load the request's session.
    * @param context the request's cookies and the current time

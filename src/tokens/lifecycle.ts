@@ -7,7 +7,7 @@ import type { TokenSet } from './token-set.js'
 
 /**
  * - `fresh`: usable, nothing to do;
- * - `due`: still usable but inside the refresh leeway, and refreshable: refresh now;
+ * - `due`: still usable but inside the refresh window, and refreshable: refresh now;
  * - `expired`: no longer usable, but refreshable;
  * - `unrefreshable`: no longer usable and no refresh token: the session is over.
  */
@@ -15,18 +15,57 @@ export type TokenState = 'fresh' | 'due' | 'expired' | 'unrefreshable'
 
 /** Options of {@link tokenState}. */
 export interface TokenStateOptions {
-  /** Refresh this many seconds before expiry. Default 60. */
+  /** Refresh this many seconds before expiry (at most half the token's lifetime). Default 60. */
   leewaySeconds?: number
   /**
-   * Seconds the local clock may be ahead of the provider's. The token counts as expired this much
-   * earlier (never later: an access token must not be sent after it expired). Default 0.
+   * Seconds the local clock may be behind the provider's. The token counts as expired this much
+   * earlier (never later: an access token must not be sent after it expired), at most a quarter of
+   * the token's lifetime. Default 0.
    */
   clockToleranceSeconds?: number
 }
 
 /**
+ * The moments that matter for `tokens`: from `dueAt` on it should be refreshed, from `expiredAt`
+ * on it must not be used. `undefined` when the provider gave no expiry (the token never expires
+ * as far as we know).
+ *
+ * The refresh window (leeway + clock tolerance) and the tolerance itself are bounded by the access
+ * token's lifetime (`expiresAt - issuedAt`): the window by half of it, the tolerance by a quarter.
+ * A 4-second token is due after 2 s and treated as expired after 3 s; a one-hour token with the
+ * defaults is due 90 s and expired 30 s before its `exp`. Without `issuedAt` (sessions written by
+ * older versions) the lifetime is unknown and the bounds do not apply.
+ *
+ * @param tokens the session's tokens
+ * @param options leeway and clock tolerance (see {@link TokenStateOptions})
+ * @returns `{ dueAt, expiredAt }` in seconds since the epoch, or `undefined`
+ * @example
+ * ```ts
+ * tokenDeadlines({ accessToken: 'a', tokenType: 'Bearer', issuedAt: 1000, expiresAt: 1004 }) // { dueAt: 1002, expiredAt: 1003 }
+ * ```
+ */
+export function tokenDeadlines(
+  tokens: Pick<TokenSet, 'expiresAt' | 'issuedAt'>,
+  options: TokenStateOptions = {},
+): { dueAt: number; expiredAt: number } | undefined {
+  const { expiresAt, issuedAt } = tokens
+  if (expiresAt === undefined) return undefined
+  const leeway = Math.max(0, options.leewaySeconds ?? 60)
+  const tolerance = Math.max(0, options.clockToleranceSeconds ?? 0)
+  const lifetime =
+    issuedAt !== undefined && Number.isFinite(issuedAt) && expiresAt > issuedAt
+      ? expiresAt - issuedAt
+      : Infinity
+  return {
+    dueAt: expiresAt - Math.min(leeway + tolerance, lifetime / 2),
+    expiredAt: expiresAt - Math.min(tolerance, lifetime / 4),
+  }
+}
+
+/**
  * Classify `tokens` at time `now`. An empty access token or a non-finite `expiresAt` (corrupt
- * state) counts as expired.
+ * state) counts as expired. The refresh window scales with the token's lifetime (see
+ * {@link tokenDeadlines}), so a short-lived token is not refreshed by every request.
  *
  * @param tokens the session's tokens
  * @param now seconds since the epoch
@@ -50,9 +89,9 @@ export function tokenState(
     tokens.accessToken !== '' &&
     (tokens.expiresAt === undefined || Number.isFinite(tokens.expiresAt))
   if (!usable) return refreshable ? 'expired' : 'unrefreshable'
-  if (tokens.expiresAt === undefined) return 'fresh'
-  const expiresAt = tokens.expiresAt - (options.clockToleranceSeconds ?? 0)
-  if (now >= expiresAt) return refreshable ? 'expired' : 'unrefreshable'
-  if (refreshable && now >= expiresAt - (options.leewaySeconds ?? 60)) return 'due'
+  const deadlines = tokenDeadlines(tokens, options)
+  if (deadlines === undefined) return 'fresh'
+  if (now >= deadlines.expiredAt) return refreshable ? 'expired' : 'unrefreshable'
+  if (refreshable && now >= deadlines.dueAt) return 'due'
   return 'fresh'
 }

@@ -12,6 +12,11 @@ export interface TokenSet {
   tokenType: string
   /** When the access token expires; absent when the provider did not say (`expires_in`). */
   expiresAt?: number
+  /**
+   * When these tokens were received (the token response's time). With `expiresAt` it gives the
+   * access token's lifetime, which bounds the refresh window (see `tokenState`).
+   */
+  issuedAt?: number
   refreshToken?: string
   idToken?: string
   /** Granted scope, when the provider said. */
@@ -25,7 +30,11 @@ export interface TokenSet {
  * @param now seconds since the epoch
  */
 export function tokenSetFromResponse(response: TokenEndpointResponse, now: number): TokenSet {
-  const tokens: TokenSet = { accessToken: response.access_token, tokenType: response.token_type }
+  const tokens: TokenSet = {
+    accessToken: response.access_token,
+    tokenType: response.token_type,
+    issuedAt: now,
+  }
   if (typeof response.expires_in === 'number') tokens.expiresAt = now + response.expires_in
   if (response.refresh_token) tokens.refreshToken = response.refresh_token
   if (response.id_token) tokens.idToken = response.id_token

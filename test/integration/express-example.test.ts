@@ -123,7 +123,7 @@ describe('express example against the real provider', () => {
     const agent = new Agent()
     const page = await rawRequest(`${appUrl}/`, { headers: NAV })
     expect(page.status).toBe(302)
-    expect(page.headers.location).toBe('/login?returnTo=%2F')
+    expect(page.headers.location).toBe(`${appUrl}/login?returnTo=%2F`)
     expect(page.headers['set-cookie']).toBeUndefined()
     const api = await agent.fetch(`${appUrl}/api/me`, { headers: API })
     expect(api.status).toBe(401)
@@ -186,7 +186,7 @@ describe('bad cookies never cause a 500', () => {
     })
     const nav = await rawRequest(`${appUrl}/`, { headers: { ...NAV, cookie: tampered } })
     expect(nav.status).toBe(302)
-    expect(nav.headers.location).toBe('/login?returnTo=%2F')
+    expect(nav.headers.location).toBe(`${appUrl}/login?returnTo=%2F`)
   })
 
   it('a foreign session cookie (sealed under another secret) is refused', async () => {

@@ -147,7 +147,7 @@ async function expectLoginRequired(target: App, cookie: string | undefined, reas
   expect(api.headers.get('www-authenticate')).toMatch(/^Bearer /)
   const nav = await navigation(target, cookie)
   expect(nav.status).toBe(302)
-  expect(nav.headers.location).toBe('/login?returnTo=%2F')
+  expect(nav.headers.location).toBe(`${target.url}/login?returnTo=%2F`)
 }
 
 /** The whole failure contract for a transient failure: 503, never a login redirect. */
@@ -208,7 +208,7 @@ describe('protect(): permanent failures → 401 to fetch(), 302 to login for nav
     expect(setting(lines)).toEqual([])
     const nav = await navigation(noRefresh, cookie)
     expect(nav.status).toBe(302)
-    expect(nav.headers.location).toBe('/login?returnTo=%2F')
+    expect(nav.headers.location).toBe(`${noRefresh.url}/login?returnTo=%2F`)
     expect(provider.counters.token.refresh_token ?? 0).toBe(0)
   })
 
@@ -264,7 +264,9 @@ describe('protect(): permanent failures → 401 to fetch(), 302 to login for nav
       headers: { ...NAV, referer: `${app.url}/orders?id=7` },
     })
     expect(result.response?.status).toBe(302)
-    expect(result.response?.headers.get('location')).toBe('/login?returnTo=%2Forders%3Fid%3D7')
+    expect(result.response?.headers.get('location')).toBe(
+      `${app.url}/login?returnTo=%2Forders%3Fid%3D7`,
+    )
   })
 })
 

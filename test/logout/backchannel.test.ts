@@ -13,7 +13,7 @@ import {
   type OidcSession,
   type SessionStore,
 } from 'oidc-session'
-import type { BackchannelRequest } from '../../src/logout/backchannel.js'
+import type { FormRequest as BackchannelRequest } from 'oidc-session'
 import { createApp, type ExampleEnv } from '../../examples/express/app.js'
 import { Agent } from '../fixtures/agent.js'
 import { clientMetadata, freePort, startProvider, type TestProvider } from '../fixtures/provider.js'
@@ -56,14 +56,18 @@ async function startApp(store?: SessionStore, logout?: LogoutConfig): Promise<Ap
     ...(store ? { store } : {}),
     ...(logout ? { logout } : {}),
   })
+  // Record what reaches the receiver: the example serves the routes through auth.handler().
   const received: BackchannelRequest[] = []
-  const original = auth.backchannelLogout
-  auth.backchannelLogout = (request) => {
-    received.push(request)
-    return original(request)
+  const spy: OidcSession = {
+    ...auth,
+    handler: (request) => {
+      if (new URL(request.url, url).pathname === auth.routes.backchannelLogout)
+        received.push(request)
+      return auth.handler(request)
+    },
   }
   const server = await new Promise<Server>((resolve) => {
-    const s = createApp(env, auth).listen(port, '127.0.0.1', () => resolve(s))
+    const s = createApp(env, spy).listen(port, '127.0.0.1', () => resolve(s))
   })
   servers.push(server)
   return { url, auth, clientId, secret, received }

@@ -150,8 +150,16 @@ describe('logout token validation', () => {
     )
   })
 
+  it('accepts typ JWT (Keycloak <= 24, Authentik < 2025.12): logout-token-typ-jwt', async () => {
+    const response = await send(await token({}, { typ: 'JWT' }))
+    expect(response.status).toBe(200)
+    const lower = await send(await token({}, { typ: 'jwt' }))
+    expect(lower.status).toBe(200)
+  })
+
   it('rejects a wrong typ, a missing jti/iat, and a token that is not a JWS', async () => {
-    await expectRejected(await send(await token({}, { typ: 'JWT' })), /typ/)
+    for (const typ of ['at+jwt', 'secevent+jwt', 'JOSE', 'logout', 'id_token+jwt'])
+      await expectRejected(await send(await token({}, { typ })), /typ/)
     await expectRejected(await send(await token({}, { omit: ['jti'] })), /"jti"/)
     await expectRejected(await send(await token({}, { omit: ['iat'] })), /"iat"/)
     await expectRejected(await send('a.b.c.d.e'), /encrypted/)

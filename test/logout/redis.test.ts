@@ -92,7 +92,7 @@ describe('logout across two processes sharing Redis', () => {
     const [a, b] = await pair('t2')
     const agent = await signIn(a, 'bob')
     const cookie = cookieOf(agent, a)
-    expect((await b.auth.authenticate(request(b, '/api/me', cookie))).reason).toBe('ok')
+    expect((await b.auth.authenticate(request(b, '/api/me', cookie))).reason).toBe('valid')
 
     const end = new URL(`${provider.issuer}/session/end`)
     end.searchParams.set('client_id', a.clientId)

@@ -9,19 +9,31 @@ import {
   memoryRevocationList,
   type OidcSessionConfig,
 } from 'oidc-session'
+import { resolveConfig } from '../../src/config.js'
 
 describe('memoryRevocationList + isRevoked', () => {
   it('revokes sessions created at or before notBefore, by sid or by sub', async () => {
     const list = memoryRevocationList()
     await list.add({ kind: 'sid', value: 's1', notBefore: 1000 }, 60)
     await list.add({ kind: 'sub', value: 'bob', notBefore: 2000 }, 60)
-    expect(await isRevoked(list, { sub: 'alice', sid: 's1', createdAt: 999 })).toBe(true)
-    expect(await isRevoked(list, { sub: 'alice', sid: 's1', createdAt: 1000 })).toBe(true)
-    expect(await isRevoked(list, { sub: 'alice', sid: 's1', createdAt: 1001 })).toBe(false) // a later login
-    expect(await isRevoked(list, { sub: 'alice', sid: 's2', createdAt: 10 })).toBe(false)
-    expect(await isRevoked(list, { sub: 'alice', createdAt: 10 })).toBe(false)
-    expect(await isRevoked(list, { sub: 'bob', sid: 'any', createdAt: 1999 })).toBe(true)
-    expect(await isRevoked(list, { sub: 'bob', createdAt: 2001 })).toBe(false)
+    const id = 'session-id'
+    expect(await isRevoked(list, { id, sub: 'alice', sid: 's1', createdAt: 999 })).toBe(true)
+    expect(await isRevoked(list, { id, sub: 'alice', sid: 's1', createdAt: 1000 })).toBe(true)
+    expect(await isRevoked(list, { id, sub: 'alice', sid: 's1', createdAt: 1001 })).toBe(false) // a later login
+    expect(await isRevoked(list, { id, sub: 'alice', sid: 's2', createdAt: 10 })).toBe(false)
+    expect(await isRevoked(list, { id, sub: 'alice', createdAt: 10 })).toBe(false)
+    expect(await isRevoked(list, { id, sub: 'bob', sid: 'any', createdAt: 1999 })).toBe(true)
+    expect(await isRevoked(list, { id, sub: 'bob', createdAt: 2001 })).toBe(false)
+  })
+
+  it('revokes one session by its id (logout), whatever its sid and sub', async () => {
+    const list = memoryRevocationList()
+    await list.add({ kind: 'session', value: 'ended', notBefore: 5000 }, 60)
+    expect(await isRevoked(list, { id: 'ended', sub: 'alice', sid: 's', createdAt: 10 })).toBe(true)
+    expect(await isRevoked(list, { id: 'other', sub: 'alice', sid: 's', createdAt: 10 })).toBe(
+      false,
+    )
+    expect(list.shared).toBe(false)
   })
 
   it('keeps the latest notBefore and forgets entries after their TTL', async () => {
@@ -64,7 +76,7 @@ describe('logout options', () => {
     secrets: ['options-secret-options-secret-options-0123'],
   }
   it('defaults: refresh expired id_token and revoke on, allow-list empty', () => {
-    const { logout } = createOidcSession(base).config
+    const { logout } = resolveConfig(base)
     expect(logout).toMatchObject({
       refreshExpiredIdToken: true,
       revokeRefreshToken: true,

@@ -95,7 +95,12 @@ export function request(
   cookie: string,
   extra: Record<string, string> = {},
 ): { url: string; method: string; headers: Record<string, string> } {
-  return { url: `${app.url}${path}`, method: 'GET', headers: { cookie, ...extra } }
+  // Same-origin by default, as a browser on the app's own page would send (logout needs proof).
+  return {
+    url: `${app.url}${path}`,
+    method: 'GET',
+    headers: { cookie, 'sec-fetch-site': 'same-origin', ...extra },
+  }
 }
 
 /** The refresh grant at the provider's token endpoint: the HTTP status and OAuth error. */

@@ -24,7 +24,7 @@ describe('a burst of 1 000 requests with an expired access token', () => {
   it('makes exactly one refresh call, and all requests get the same new tokens', async () => {
     const agent = await bed.login('alice')
     const before = await bed.auth.authenticate(bed.request(agent.jar.header(bed.appUrl)))
-    expect(before.reason).toBe('ok')
+    expect(before.reason).toBe('valid')
     const old = before.session!.tokens
     bed.provider.counters.reset()
 
@@ -50,7 +50,7 @@ describe('a burst of 1 000 requests with an expired access token', () => {
     // The session keeps working with the new cookie: no further call while fresh…
     const next = absorb(agent, bed.appUrl, results[0]!.headers)
     const again = await bed.auth.authenticate(bed.request(next))
-    expect(again.reason).toBe('ok')
+    expect(again.reason).toBe('valid')
     expect(again.session!.tokens.accessToken).toBe(results[0]!.session!.tokens.accessToken)
     const info = await bed.auth.userinfo(bed.request(next))
     expect(info.claims.sub).toBe('alice')
@@ -108,7 +108,7 @@ describe('a burst with a stateful store (compare-and-set on save)', () => {
     expect(new Set(results.map((r) => r.session?.tokens.accessToken)).size).toBe(1)
     // One save won; every other request re-loaded it rather than writing again.
     const after = await bed.auth.authenticate(bed.request(cookie))
-    expect(after.reason).toBe('ok')
+    expect(after.reason).toBe('valid')
     expect(after.session!.version).toBe(version + 1)
     expect(after.session!.tokens.accessToken).toBe(results[0]!.session!.tokens.accessToken)
   })

@@ -3,7 +3,7 @@
  * provider will not produce (500, HTML body, timeout, network error). `invalid_grant` and a refused
  * connection come from the real provider (a revoked refresh token, a closed port).
  *
- * Transient faults keep the session: its access token is served while still valid (`reason: 'ok'`
+ * Transient faults keep the session: its access token is served while still valid (`reason: 'refresh-deferred'`
  * with a `warning`), then `provider-unavailable` (503 from `protect`), and the grant backs off, so a
  * burst during an outage makes at most one provider call. `invalid_grant` ends the session.
  */
@@ -102,7 +102,7 @@ async function session(): Promise<{ agent: Agent; cookie: string; accessToken: s
   const agent = await bed.login('erin')
   const cookie = agent.jar.header(bed.appUrl)
   const start = await bed.auth.authenticate(bed.request(cookie))
-  expect(start.reason).toBe('ok')
+  expect(start.reason).toBe('valid')
   bed.provider.counters.reset()
   bed.events.length = 0
   return { agent, cookie, accessToken: start.session!.tokens.accessToken }
@@ -115,7 +115,7 @@ describe('transient provider faults keep the session', () => {
     mode = '500'
     bed.clock.seconds = DUE
     const due = await bed.auth.authenticate(bed.request(cookie))
-    expect(due.reason).toBe('ok')
+    expect(due.reason).toBe('refresh-deferred')
     expect(due.session!.tokens.accessToken).toBe(accessToken)
     expect(due.warning).toBeInstanceOf(ProviderUnavailableError)
     expect(due.warning?.message).toContain('HTTP 500')
@@ -265,7 +265,7 @@ describe('connection refused (the real provider stopped)', () => {
     providerClosed = true
     bed.clock.seconds = DUE
     const due = await bed.auth.authenticate(bed.request(cookie))
-    expect(due.reason).toBe('ok')
+    expect(due.reason).toBe('refresh-deferred')
     expect(due.session!.tokens.accessToken).toBe(accessToken)
     expect(due.warning).toBeInstanceOf(ProviderUnavailableError)
     bed.clock.seconds = EXPIRED

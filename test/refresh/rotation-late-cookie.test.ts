@@ -58,7 +58,7 @@ describe('a request replaying the pre-refresh cookie', () => {
     const reopened = await bed.auth.authenticate(
       bed.request(lateAgentCookie.map((line) => line.split(';')[0]).join('; ')),
     )
-    expect(reopened.reason).toBe('ok')
+    expect(reopened.reason).toBe('valid')
     expect(reopened.session!.tokens.refreshToken).toBe(first.session!.tokens.refreshToken)
 
     // The current cookie keeps working and refreshes with the rotated token later.
@@ -101,7 +101,7 @@ describe('a request replaying the pre-refresh cookie', () => {
     expect(bed.provider.counters.token.refresh_token).toBe(2)
 
     // The newer cookie is served while its access token is valid…
-    expect((await bed.auth.authenticate(bed.request(newCookie))).reason).toBe('ok')
+    expect((await bed.auth.authenticate(bed.request(newCookie))).reason).toBe('valid')
     // …but the provider revoked the grant on the reuse: its next refresh is rejected too.
     bed.clock.seconds = 800
     const next = await bed.auth.authenticate(bed.request(newCookie))

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { createOidcSession } from 'oidc-session'
-import { deletionsOnly } from '../../src/session/responses.js'
+import { deletionsOnly } from '../../src/request/responses.js'
 
 const APP = 'https://app.example'
 const auth = createOidcSession({
@@ -34,7 +34,7 @@ describe('navigation: 302 to login', () => {
   it('a GET returns to itself, query included', async () => {
     const res = await answer('/orders?id=7', NAV)
     expect(res.status).toBe(302)
-    expect(res.headers.get('location')).toBe('/login?returnTo=%2Forders%3Fid%3D7')
+    expect(res.headers.get('location')).toBe(`${APP}/login?returnTo=%2Forders%3Fid%3D7`)
     expect(res.headers.get('cache-control')).toBe('no-store')
     expect(res.headers.getSetCookie()).toEqual([])
   })

@@ -131,7 +131,7 @@ describe('regressions', () => {
     })
     const result = await auth.authenticate({ url: '/', headers: { cookie } })
     expect(saves).toBe(1) // the re-seal was attempted
-    expect(result.reason).toBe('ok')
+    expect(result.reason).toBe('valid')
     expect(result.session?.sub).toBe(session.sub)
   })
 })

@@ -10,11 +10,15 @@
 import { parseSetCookie } from 'cookie'
 import { cookies, headers } from 'next/headers'
 import { NextResponse, type NextRequest } from 'next/server'
-import { invalidArg, SessionRequiredError, type OidcSessionError } from '../../errors.js'
+import {
+  invalidArg,
+  SessionRequiredError,
+  type OidcSessionError,
+  type SessionFailure,
+} from '../../errors.js'
 import { forwardCookies } from '../../request/forward-cookies.js'
-import type { OidcSession } from '../../session/manager.js'
 import type { Session } from '../../session/session.js'
-import { frontDoor, type FrontDoor } from './front-door.js'
+import type { AuthFailureReason, AuthSuccessReason, OidcSession } from '../../session/types.js'
 
 /**
  * The session manager, or a function returning it. A function lets the app create it on first
@@ -23,15 +27,8 @@ import { frontDoor, type FrontDoor } from './front-door.js'
  */
 export type AuthSource = OidcSession | (() => OidcSession)
 
-// SHIM(front-door): with the core's front door on `main`, `door()` becomes
-// `typeof source === 'function' ? source() : source` and `FrontDoor` becomes `OidcSession`.
-const doors = new WeakMap<OidcSession, FrontDoor>()
-function door(source: AuthSource): FrontDoor {
-  const auth = typeof source === 'function' ? source() : source
-  let found = doors.get(auth)
-  if (!found) doors.set(auth, (found = frontDoor(auth)))
-  return found
-}
+const resolve = (source: AuthSource): OidcSession =>
+  typeof source === 'function' ? source() : source
 
 /** `true` inside the Edge runtime (Next.js sets the `EdgeRuntime` global there). */
 function isEdgeRuntime(): boolean {
@@ -51,10 +48,11 @@ export interface ProxyOptions {
    */
   protect?: (request: NextRequest) => boolean
   /**
-   * Back-channel logout (`POST /backchannel-logout`). `'auto'` (default) accepts it, except on the
-   * Edge runtime when the manager has no configured `logout.revocationList`: there, the default in-memory list would end the session in one isolate only, so the provider
-   * is answered `400` `{ "error": "backchannel_logout_unavailable" }` instead of a `200` that
-   * would be a lie. `'accept'` always handles it (a store or revocation list every instance
+   * Back-channel logout (`POST /backchannel-logout`). `'auto'` (default) accepts it on the Node
+   * runtime and refuses it on the Edge runtime, where there is no TCP (no Redis) and the
+   * in-memory revocation list would end the session in one isolate only: the provider is answered
+   * `400` `{ "error": "backchannel_logout_unavailable" }` rather than a `200` that would be a
+   * lie. `'accept'` always handles it (on Edge: only with a `logout.revocationList` every instance
    * shares, reached over HTTP); `'refuse'` always answers that error.
    */
   backchannelLogout?: BackchannelPolicy
@@ -66,15 +64,13 @@ export interface ProxyOptions {
  * `400`.
  */
 function backchannelRefusal(
-  auth: FrontDoor,
+  auth: OidcSession,
   request: Request,
   policy: BackchannelPolicy,
 ): Response | undefined {
   if (policy === 'accept' || request.method !== 'POST') return undefined
   if (new URL(request.url).pathname !== auth.routes.backchannelLogout) return undefined
-  // SHIM(front-door): the core should tell (a revocation list that declares itself process-local).
-  const processLocal = isEdgeRuntime() && auth.config.logout.revocationList === undefined
-  if (policy === 'auto' && !processLocal) return undefined
+  if (policy === 'auto' && !isEdgeRuntime()) return undefined
   return new Response(
     JSON.stringify({
       error: 'backchannel_logout_unavailable',
@@ -120,8 +116,8 @@ function forward(request: NextRequest, setCookies: Headers): NextResponse {
  *    new cookies go to the browser and replace the old ones in the request's `Cookie` header.
  *
  * On the Edge runtime, refresh is single-flight per isolate and a cookie session works anywhere;
- * a back-channel logout is refused unless a shared revocation list is configured (see
- * {@link ProxyOptions.backchannelLogout}).
+ * a back-channel logout is refused with a `400` by default, since it could not reach the other
+ * isolates (see {@link ProxyOptions.backchannelLogout}).
  *
  * @param auth the session manager (or a function returning it)
  * @param options which requests need a session; back-channel logout policy
@@ -150,7 +146,7 @@ export function oidcProxy(
     throw invalidArg('"backchannelLogout" must be "auto", "accept" or "refuse"')
   }
   return async function proxy(request) {
-    const manager = door(auth)
+    const manager = resolve(auth)
     try {
       const refused = backchannelRefusal(manager, request, policy)
       if (refused) return refused
@@ -195,7 +191,7 @@ export function handlers(
 ): { GET: RouteHandler; POST: RouteHandler } {
   const policy = options.backchannelLogout ?? 'auto'
   const handle: RouteHandler = async (request) => {
-    const manager = door(auth)
+    const manager = resolve(auth)
     try {
       const answer =
         backchannelRefusal(manager, request, policy) ?? (await manager.handler(request))
@@ -231,8 +227,8 @@ export interface GetSessionOptions {
  * new session).
  */
 export type SessionResult =
-  | { ok: true; session: Session; reason: 'valid' | 'refreshed' }
-  | { ok: false; session: null; reason: string; error?: OidcSessionError }
+  | { ok: true; session: Session; reason: AuthSuccessReason; warning?: OidcSessionError }
+  | { ok: false; session: null; reason: AuthFailureReason; error?: OidcSessionError }
 
 type CookieStore = Awaited<ReturnType<typeof cookies>>
 
@@ -295,7 +291,7 @@ export async function getSession(
   auth: AuthSource,
   options: GetSessionOptions = {},
 ): Promise<SessionResult> {
-  const manager = door(auth)
+  const manager = resolve(auth)
   const [requestHeaders, store] = await Promise.all([headers(), cookies()])
   const refresh = options.refresh === true || (options.refresh !== false && writable(store))
   let answers = perRequest.get(requestHeaders)
@@ -315,7 +311,10 @@ export async function getSession(
           // in the recent-result cache, where the browser's next request finds them.
         }
       }
-      if (result.ok) return { ok: true, session: result.session, reason: result.reason }
+      if (result.ok) {
+        const { session, reason, warning } = result
+        return warning ? { ok: true, session, reason, warning } : { ok: true, session, reason }
+      }
       return {
         ok: false,
         session: null,
@@ -352,8 +351,9 @@ export async function getAccessToken(
   const result = await getSession(auth, options)
   if (!result.ok) {
     if (result.error?.transient) throw result.error
+    // `refresh-required` (a Server Component) is not a `SessionFailure` of the core's type.
     throw new SessionRequiredError(
-      result.reason,
+      result.reason as SessionFailure,
       result.error ? { cause: result.error } : undefined,
     )
   }

@@ -19,6 +19,35 @@ export function fromNodeRequest(req: IncomingMessage & { originalUrl?: string })
   }
 }
 
+/** Largest form body read by {@link readFormBody}, in bytes. */
+const MAX_FORM_BYTES = 64 * 1024
+
+/**
+ * The request's body as text for the core's form routes: what a body parser already left on
+ * `req.body` (a string or a parsed record), else read from the stream (at most 64 KiB; more reads
+ * as empty, which the core refuses).
+ */
+export async function readFormBody(
+  req: IncomingMessage & { body?: unknown },
+): Promise<string | Record<string, unknown>> {
+  const parsed = req.body
+  if (
+    typeof parsed === 'string' ||
+    (typeof parsed === 'object' && parsed !== null && Object.keys(parsed).length > 0)
+  )
+    return parsed as string | Record<string, unknown>
+  if (req.readableEnded) return ''
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of req as AsyncIterable<Buffer | string>) {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk
+    size += bytes.length
+    if (size > MAX_FORM_BYTES) return ''
+    chunks.push(bytes)
+  }
+  return Buffer.concat(chunks).toString('utf8')
+}
+
 /** Append `Set-Cookie` lines (and nothing else) from `headers` to `res`. */
 export function applySetCookies(res: ServerResponse, headers: Headers): void {
   const lines = headers.getSetCookie()

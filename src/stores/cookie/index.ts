@@ -4,7 +4,7 @@
  * @module
  */
 import { CookieTooLargeError, SealError, invalidArg } from '../../errors.js'
-import { validateSecrets } from '../../config.js'
+import { validateSecrets } from '../../lib/secrets.js'
 import { setCookieLine, type CookieAttributes, type CookieJar } from '../../request/cookie-jar.js'
 import { base64url } from 'jose'
 import { createMemo } from '../../lib/memo.js'

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { BoundedMap } from '../../lib/bounded-map.js'
 import { randomId } from '../../lib/random.js'
 import { decodeSession, encodeSession, type Session } from '../../session/session.js'
 import type { LoadResult, StatefulSessionStore, StoreContext } from '../types.js'
@@ -46,19 +47,15 @@ const TICKET = /^[A-Za-z0-9_-]{43}$/
 export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   const maxSessions = options.maxSessions ?? 10_000
   const tombstoneSeconds = options.tombstoneSeconds ?? 3600
-  const entries = new Map<string, Entry>()
+  // Bounded (oldest dropped first); each entry's own `until` is checked against the caller's clock.
+  const entries = new BoundedMap<string, Entry>(maxSessions)
 
   const sweep = (now: number) => {
-    for (const [ticket, entry] of entries) if (entry.until <= now) entries.delete(ticket)
-    while (entries.size > maxSessions) {
-      const oldest = entries.keys().next()
-      if (oldest.done) break
-      entries.delete(oldest.value)
-    }
+    for (const [ticket, entry] of entries.entries()) if (entry.until <= now) entries.delete(ticket)
   }
   const find = (predicate: (session: Session) => boolean) => {
     const found: string[] = []
-    for (const [ticket, entry] of entries) {
+    for (const [ticket, entry] of entries.entries()) {
       const session = entry.wire && decodeSession(entry.wire)
       if (session && predicate(session)) found.push(ticket)
     }
@@ -73,6 +70,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
 
   const store: MemoryStore = {
     stateful: true,
+    shared: false,
 
     async load(context): Promise<LoadResult> {
       const raw = context.jar.get(context.cookie.name)
@@ -97,7 +95,6 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
         return false
       }
       const next = { ...session, version: session.version + 1 }
-      entries.delete(ticket)
       entries.set(ticket, { wire: encodeSession(next), until: next.expiresAt })
       sweep(context.now)
       session.version = next.version
@@ -133,7 +130,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     },
     get size() {
       let live = 0
-      for (const entry of entries.values()) if (entry.wire) live++
+      for (const [, entry] of entries.entries()) if (entry.wire) live++
       return live
     },
   }

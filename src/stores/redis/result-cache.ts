@@ -123,5 +123,14 @@ export function redisResultCache(
         onError(error)
       }
     },
+
+    async delete(key) {
+      const name = nameOf(key)
+      try {
+        await client.command(name, ['DEL', name])
+      } catch (error) {
+        onError(error)
+      }
+    },
   } satisfies ResultCache
 }

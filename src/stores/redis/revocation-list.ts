@@ -64,7 +64,8 @@ export function redisRevocationList(
 ): RevocationList {
   const redis = toRedisClient(client, options)
   const prefix = prefixOf(options.keyPrefix)
-  const key = (kind: 'sid' | 'sub', value: string) => `${prefix}rev:${kind}:${id(kind, value)}`
+  const key = (kind: 'sid' | 'sub' | 'session', value: string) =>
+    `${prefix}rev:${kind}:${id(kind, value)}`
   const read = async (name: string): Promise<number | undefined> => {
     const reply = await redis.command(name, ['GET', name])
     const value = reply === null || reply === undefined ? NaN : Number(reply)
@@ -76,14 +77,16 @@ export function redisRevocationList(
       const ttl = Math.max(1, Math.ceil(ttlSeconds))
       await redis.command(name, ['EVAL', ADD, 1, name, Math.floor(entry.notBefore), ttl])
     },
-    async notBefore({ sub, sid }) {
-      const [bySub, bySid] = await Promise.all([
+    async notBefore({ sub, sid, session }) {
+      const [bySub, bySid, bySession] = await Promise.all([
         read(key('sub', sub)),
         sid === undefined ? undefined : read(key('sid', sid)),
+        session === undefined ? undefined : read(key('session', session)),
       ])
       return {
         ...(bySub !== undefined ? { sub: bySub } : {}),
         ...(bySid !== undefined ? { sid: bySid } : {}),
+        ...(bySession !== undefined ? { session: bySession } : {}),
       }
     },
   } satisfies RevocationList
@@ -122,6 +125,10 @@ export function redisReplayCache(
         'NX',
       ])
       return reply === 'OK'
+    },
+    async release(value) {
+      const name = `${prefix}jti:${id('jti', value)}`
+      await redis.command(name, ['DEL', name])
     },
   } satisfies ReplayCache
 }

@@ -140,7 +140,7 @@ describe.each([
       const next = applyCookies(cookie, answer.setCookie)
       const again = await me(workers[(i + 1) % workers.length]!, route, next)
       expect(again.status).toBe(200)
-      expect(again.body.reason).toBe('ok')
+      expect(again.body.reason).toBe('valid')
     }
 
     // The pre-refresh cookie, replayed 5 s later on another process: the new tokens, no new call.

@@ -4,14 +4,18 @@
  *
  * @module
  */
-import type { ResolvedConfig } from '../config.js'
-import { CallbackError, OidcSessionError, SessionRequiredError } from '../errors.js'
-import { getHeader, getMethod, getUrl, type RequestLike } from '../request/headers.js'
-import { classifyRequest, type ClassifyOptions } from '../request/is-ajax.js'
-import { safeReturnTo } from '../request/url.js'
-import type { AuthFailure } from './manager.js'
+import {
+  CallbackError,
+  CookieTooLargeError,
+  OidcSessionError,
+  SessionRequiredError,
+  type SessionFailure,
+} from '../errors.js'
+import { getHeader, getMethod, getUrl, type RequestLike } from './headers.js'
+import { classifyRequest, type ClassifyOptions } from './is-ajax.js'
+import { safeReturnTo } from './url.js'
 
-/** `302` to `location`, never cached. */
+/** `302` to `location` (an absolute URL), never cached. */
 export function redirect(location: string, headers = new Headers()): Response {
   headers.set('location', location)
   headers.set('cache-control', 'no-store')
@@ -25,18 +29,26 @@ export function json(status: number, body: unknown, headers = new Headers()): Re
   return new Response(JSON.stringify(body), { status, headers })
 }
 
-/** A minimal HTML page, never cached; `title` and `text` are escaped. */
+/** `text` with `& < > " '` escaped for HTML. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
+}
+
+/**
+ * A minimal HTML page, never cached; `title` and `text` are escaped, `extra` is trusted markup
+ * (a form built by the library).
+ */
 export function html(
   status: number,
   title: string,
   text: string,
   headers = new Headers(),
+  extra = '',
 ): Response {
   headers.set('content-type', 'text/html; charset=utf-8')
   headers.set('cache-control', 'no-store')
-  const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
   return new Response(
-    `<!doctype html><meta charset="utf-8"><title>${escape(title)}</title><h1>${escape(title)}</h1><p>${escape(text)}</p>`,
+    `<!doctype html><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>${escapeHtml(title)}</title><h1>${escapeHtml(title)}</h1><p>${escapeHtml(text)}</p>${extra}`,
     { status, headers },
   )
 }
@@ -59,43 +71,74 @@ export function deletionsOnly(headers: Headers): Headers {
   return out
 }
 
+/** Options of {@link createResponder}. */
+export interface ResponderOptions {
+  /** The app's origin: every `Location` is built on it. */
+  origin: string
+  /** The login route's path. */
+  loginPath: string
+  /** Paths a login must never return to (login, callback, logout: no loops). */
+  noReturn: readonly string[]
+  classify: ClassifyOptions
+}
+
 /** Builds failure answers for one configuration. */
 export interface Responder {
+  /** `true` when `request` is an API call (401 JSON), `false` for a navigation (redirect). */
+  isAjax(request: RequestLike): boolean
   /**
-   * `<loginPath>?returnTo=<where to land after login>`: the request's own path and query for a
+   * `<login path>?returnTo=<where to land after login>`: the request's own path and query for a
    * GET/HEAD navigation; for an API call (whose URL is not a page) and a non-GET navigation (a
    * form POST: its URL may not answer a GET), the same-origin page in `Referer`, else the API
-   * call's own path (GET) or `/`. Never the login or callback path (no login loop).
+   * call's own path (GET) or `/`. Never the login, callback or logout path (no loop).
    */
   loginUrl(request: RequestLike): string
+  /** `url` (a path) made absolute on the app origin. */
+  absolute(url: string): string
   /** No usable session: 401 JSON / 302 login, or 503 for transient reasons. Never sets a cookie. */
-  failureResponse(request: RequestLike, reason: AuthFailure, headers?: Headers): Response
-  /** Any error thrown by the manager, as a response. */
+  failureResponse(
+    request: RequestLike,
+    reason: SessionFailure | 'refresh-required',
+    headers?: Headers,
+  ): Response
+  /** Any error thrown by the manager, as a response (with the `Set-Cookie` lines it carries). */
   errorResponse(request: RequestLike, error: unknown): Response
   /** 403 for a refused (cross-site) request. */
   forbidden(request: RequestLike, error: string, description: string): Response
 }
 
-/** Create the {@link Responder} for `config`. */
-export function createResponder(config: ResolvedConfig, classify: ClassifyOptions): Responder {
+/**
+ * Create the {@link Responder} for one configuration.
+ *
+ * @param options see {@link ResponderOptions}
+ * @returns the responder
+ * @example
+ * ```ts
+ * const responder = createResponder({ origin, loginPath: '/login', noReturn: ['/login', '/callback'], classify: {} })
+ * return responder.failureResponse(request, 'none') // 401 JSON or 302 to https://app.example/login?returnTo=…
+ * ```
+ */
+export function createResponder(options: ResponderOptions): Responder {
+  const { origin, classify } = options
   const ajaxOf = (request: RequestLike) => classifyRequest(request, classify).ajax
-  const noReturn = new Set([config.loginPath, config.redirectUri.pathname])
+  const noReturn = new Set(options.noReturn)
+  const absolute = (url: string) => new URL(url, origin).href
 
-  /** `value` as a same-origin path that is not the login or callback route, else `undefined`. */
+  /** `value` as a same-origin path that is not an auth route, else `undefined`. */
   const landing = (value: string | undefined): string | undefined => {
-    const path = safeReturnTo(value, config.appOrigin, '')
-    return path && !noReturn.has(new URL(path, config.appOrigin).pathname) ? path : undefined
+    const path = safeReturnTo(value, origin, '')
+    return path && !noReturn.has(new URL(path, origin).pathname) ? path : undefined
   }
 
   const loginUrl = (request: RequestLike) => {
-    const url = getUrl(request, config.appOrigin)
+    const url = getUrl(request, origin)
     const own = landing(url.pathname + url.search)
     const get = /^(GET|HEAD)$/.test(getMethod(request))
     const returnTo =
       (get && !ajaxOf(request)
         ? own
         : (landing(getHeader(request, 'referer')) ?? (get ? own : undefined))) ?? '/'
-    return `${config.loginPath}?returnTo=${encodeURIComponent(returnTo)}`
+    return `${options.loginPath}?returnTo=${encodeURIComponent(returnTo)}`
   }
 
   const unavailable = (
@@ -125,7 +168,9 @@ export function createResponder(config: ResolvedConfig, classify: ClassifyOption
   }
 
   const responder: Responder = {
+    isAjax: ajaxOf,
     loginUrl,
+    absolute,
 
     failureResponse(request, reason, collected = new Headers()) {
       const headers = deletionsOnly(collected)
@@ -144,30 +189,51 @@ export function createResponder(config: ResolvedConfig, classify: ClassifyOption
           headers,
         )
       }
-      return redirect(loginUrl(request), headers)
+      return redirect(absolute(loginUrl(request)), headers)
     },
 
     errorResponse(request, error) {
       const ajax = ajaxOf(request)
+      // Cookie deletions the error asks for (a used transaction cookie), nothing else.
+      const headers = new Headers()
+      if (error instanceof OidcSessionError)
+        for (const line of deletionsOnly(error.headers).getSetCookie())
+          headers.append('set-cookie', line)
       if (error instanceof CallbackError) {
         const body = {
           error: 'login_failed',
           error_description: error.message,
           code: error.code,
-          login_url: config.loginPath,
+          login_url: options.loginPath,
         }
         return ajax
-          ? json(400, body)
-          : html(400, 'Login failed', `${error.message}. Please sign in again: ${config.loginPath}`)
+          ? json(400, body, headers)
+          : html(
+              400,
+              'Login failed',
+              `${error.message}. Please sign in again.`,
+              headers,
+              `<p><a href="${escapeHtml(options.loginPath)}">Sign in</a></p>`,
+            )
       }
       if (error instanceof SessionRequiredError)
-        return responder.failureResponse(request, error.reason as AuthFailure)
+        return responder.failureResponse(request, error.reason, headers)
       if (error instanceof OidcSessionError && error.transient)
-        return unavailable(request, error.message, new Headers(), error.code)
+        return unavailable(request, error.message, headers, error.code)
+      if (error instanceof CookieTooLargeError) {
+        // A configuration problem the operator must see; the message holds no secret.
+        return ajax
+          ? json(
+              500,
+              { error: 'server_error', code: error.code, error_description: error.message },
+              headers,
+            )
+          : html(500, 'The session is too large', error.message, headers)
+      }
       const code = error instanceof OidcSessionError ? error.code : 'ERR_INTERNAL'
       return ajax
-        ? json(500, { error: 'server_error', code })
-        : html(500, 'Something went wrong', 'Please try again.')
+        ? json(500, { error: 'server_error', code }, headers)
+        : html(500, 'Something went wrong', 'Please try again.', headers)
     },
 
     forbidden(request, error, description) {

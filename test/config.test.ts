@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { resolveConfig, validateSecrets, type OidcSessionConfig } from '../../src/config.js'
+import { resolveConfig, type OidcSessionConfig } from '../src/config.js'
+import { validateSecrets } from '../src/lib/secrets.js'
 
 const SECRET = 's'.repeat(32)
 
@@ -32,36 +33,38 @@ function expectInvalid(
 describe('resolveConfig defaults', () => {
   it('defaults an https app to secure __Host- cookies, lax, path / and no domain', () => {
     const config = resolveConfig(base())
-    expect(config.cookies).toEqual({
-      name: 'oidc_session',
-      secure: true,
-      sameSite: 'lax',
-      path: '/',
-      domain: undefined,
-      prefix: '__Host-',
+    expect(config.cookie).toEqual({
+      name: '__Host-oidc_session',
+      attributes: { httpOnly: true, secure: true, sameSite: 'lax', path: '/' },
     })
+    expect(config.transactionCookie.prefix).toBe('__Host-oidc_session_tx.')
   })
 
   it('derives the app origin and the default post-logout URI from the redirect URI', () => {
     const config = resolveConfig(base())
-    expect(config.appOrigin).toBe('https://app.example.com')
-    expect(config.redirectUri.href).toBe('https://app.example.com/auth/callback')
-    expect(config.postLogoutRedirectUri.href).toBe('https://app.example.com/')
+    expect(config.origin).toBe('https://app.example.com')
+    expect(config.provider.redirectUri.href).toBe('https://app.example.com/auth/callback')
+    expect(config.logout.postLogoutRedirectUri.href).toBe('https://app.example.com/')
+    expect(config.routes).toEqual({
+      login: '/login',
+      callback: '/auth/callback',
+      logout: '/logout',
+      backchannelLogout: '/backchannel-logout',
+    })
   })
 
   it('fills the documented numeric and string defaults', () => {
     const config = resolveConfig(base())
-    expect(config.scope).toBe('openid profile offline_access')
+    expect(config.provider.scope).toBe('openid profile offline_access')
     expect(config.absoluteDuration).toBe(7 * 24 * 3600)
-    expect(config.leewaySeconds).toBe(60)
-    expect(config.timeoutMs).toBe(10_000)
-    expect(config.clockToleranceSeconds).toBe(30)
-    expect(config.loginPath).toBe('/login')
+    expect(config.lifecycle).toEqual({ leewaySeconds: 60, clockToleranceSeconds: 30 })
+    expect(config.provider.timeoutMs).toBe(10_000)
+    expect(config.provider.clockToleranceSeconds).toBe(30)
     expect(config.now).toBe(Date.now)
-    expect(config.authorizationParams).toEqual({})
+    expect(config.provider.authorizationParams).toEqual({})
     expect(config.store).toBeUndefined()
-    expect(config.lock).toBeUndefined()
-    expect(config.resultCache).toBeUndefined()
+    expect(config.refresh.lock).toBeUndefined()
+    expect(config.refresh.resultCache).toBeUndefined()
   })
 
   it('uses no prefix and non-secure cookies for a plain-HTTP loopback redirect URI', () => {
@@ -71,77 +74,79 @@ describe('resolveConfig defaults', () => {
       'http://[::1]:3000/callback',
     ]) {
       const config = resolveConfig(base({ redirectUri }))
-      expect(config.cookies.secure).toBe(false)
-      expect(config.cookies.prefix).toBe('')
+      expect(config.cookie.attributes.secure).toBe(false)
+      expect(config.cookie.name).toBe('oidc_session')
     }
   })
 
   it('uses __Secure- when the cookie has a domain or a path other than /', () => {
-    expect(resolveConfig(base({ cookies: { domain: 'example.com' } })).cookies.prefix).toBe(
-      '__Secure-',
+    expect(resolveConfig(base({ cookies: { domain: 'example.com' } })).cookie.name).toBe(
+      '__Secure-oidc_session',
     )
-    expect(resolveConfig(base({ cookies: { path: '/app' } })).cookies.prefix).toBe('__Secure-')
+    expect(resolveConfig(base({ cookies: { path: '/app' } })).cookie.name).toBe(
+      '__Secure-oidc_session',
+    )
   })
 
   it('honours an explicit secure: true on loopback http (prefix __Host-)', () => {
     const config = resolveConfig(
       base({ redirectUri: 'http://localhost/callback', cookies: { secure: true } }),
     )
-    expect(config.cookies.secure).toBe(true)
-    expect(config.cookies.prefix).toBe('__Host-')
+    expect(config.cookie.attributes.secure).toBe(true)
+    expect(config.cookie.name).toBe('__Host-oidc_session')
   })
 
   it('allows a plain-HTTP non-loopback redirect URI only with cookies.secure: false', () => {
     const config = resolveConfig(
       base({ redirectUri: 'http://app.internal/callback', cookies: { secure: false } }),
     )
-    expect(config.cookies.secure).toBe(false)
-    expect(config.cookies.prefix).toBe('')
+    expect(config.cookie.attributes.secure).toBe(false)
+    expect(config.cookie.name).toBe('oidc_session')
   })
 
   it('chooses the client auth method from what is configured', () => {
-    expect(resolveConfig(base()).client.authMethod).toBe('client_secret_basic')
-    expect(resolveConfig(base({ client: { id: 'app' } })).client.authMethod).toBe('none')
+    expect(resolveConfig(base()).provider.client.authMethod).toBe('client_secret_basic')
+    expect(resolveConfig(base({ client: { id: 'app' } })).provider.client.authMethod).toBe('none')
     const key = {} as CryptoKey
-    expect(resolveConfig(base({ client: { id: 'app', privateKey: key } })).client.authMethod).toBe(
-      'private_key_jwt',
-    )
+    expect(
+      resolveConfig(base({ client: { id: 'app', privateKey: key } })).provider.client.authMethod,
+    ).toBe('private_key_jwt')
     expect(
       resolveConfig(base({ client: { id: 'app', secret: 'x', authMethod: 'client_secret_post' } }))
-        .client.authMethod,
+        .provider.client.authMethod,
     ).toBe('client_secret_post')
   })
 
   it('allows insecure requests by default only for loopback http issuers', () => {
-    expect(resolveConfig(base()).allowInsecureRequests).toBe(false)
+    expect(resolveConfig(base()).provider.allowInsecureRequests).toBe(false)
     for (const issuer of [
       'http://localhost:4000',
       'http://127.0.0.1:4000/oidc',
       'http://127.1.2.3',
       'http://[::1]:4000',
     ]) {
-      expect(resolveConfig(base({ issuer })).allowInsecureRequests).toBe(true)
+      expect(resolveConfig(base({ issuer })).provider.allowInsecureRequests).toBe(true)
     }
     // An https loopback issuer needs no insecure requests.
-    expect(resolveConfig(base({ issuer: 'https://localhost:4000' })).allowInsecureRequests).toBe(
-      false,
-    )
+    expect(
+      resolveConfig(base({ issuer: 'https://localhost:4000' })).provider.allowInsecureRequests,
+    ).toBe(false)
   })
 
   it('accepts an http non-loopback issuer only with an explicit allowInsecureRequests', () => {
     const config = resolveConfig(
       base({ issuer: 'http://idp.internal', http: { allowInsecureRequests: true } }),
     )
-    expect(config.allowInsecureRequests).toBe(true)
-    expect(config.issuer.href).toBe('http://idp.internal/')
+    expect(config.provider.allowInsecureRequests).toBe(true)
+    expect(config.provider.issuer.href).toBe('http://idp.internal/')
   })
 
   it('accepts URL objects and a single secret string, freezing the secrets', () => {
     const config = resolveConfig(
       base({ issuer: new URL('https://idp.example.com'), redirectUri: new URL('https://a.b/c') }),
     )
-    expect(config.issuer).toBeInstanceOf(URL)
-    expect(config.appOrigin).toBe('https://a.b')
+    expect(config.provider.issuer).toBeInstanceOf(URL)
+    expect(config.origin).toBe('https://a.b')
     expect(config.secrets).toEqual([SECRET])
     expect(Object.isFrozen(config.secrets)).toBe(true)
   })
@@ -150,13 +155,12 @@ describe('resolveConfig defaults', () => {
     const authorizationParams: Record<string, string> = { prompt: 'consent' }
     const config = resolveConfig(base({ authorizationParams }))
     authorizationParams.prompt = 'none'
-    expect(config.authorizationParams).toEqual({ prompt: 'consent' })
+    expect(config.provider.authorizationParams).toEqual({ prompt: 'consent' })
   })
 
   it('accepts zero leeway and zero clock tolerance', () => {
     const config = resolveConfig(base({ refresh: { leewaySeconds: 0 }, clockToleranceSeconds: 0 }))
-    expect(config.leewaySeconds).toBe(0)
-    expect(config.clockToleranceSeconds).toBe(0)
+    expect(config.lifecycle).toEqual({ leewaySeconds: 0, clockToleranceSeconds: 0 })
   })
 
   it('passes the injected clock through', () => {
@@ -287,8 +291,8 @@ describe('resolveConfig refuses invalid options', () => {
     for (const name of ['', 'has space', 'semi;colon', 'a=b', '__Host-x', '__Secure-x', 'é']) {
       expectInvalid(() => resolveConfig(base({ cookies: { name } })))
     }
-    expect(resolveConfig(base({ cookies: { name: 'my.app_sess-1' } })).cookies.name).toBe(
-      'my.app_sess-1',
+    expect(resolveConfig(base({ cookies: { name: 'my.app_sess-1' } })).cookie.name).toBe(
+      '__Host-my.app_sess-1',
     )
   })
 
@@ -300,7 +304,9 @@ describe('resolveConfig refuses invalid options', () => {
     )
     expectInvalid(() => resolveConfig(base({ cookies: { sameSite: 'none', secure: false } })))
     expectInvalid(() => resolveConfig(base({ cookies: { sameSite: 'Lax' as 'lax' } })))
-    expect(resolveConfig(base({ cookies: { sameSite: 'none' } })).cookies.sameSite).toBe('none')
+    expect(resolveConfig(base({ cookies: { sameSite: 'none' } })).cookie.attributes.sameSite).toBe(
+      'none',
+    )
   })
 
   it('refuses a cookie path not starting with / and an empty domain', () => {
@@ -323,10 +329,61 @@ describe('resolveConfig refuses invalid options', () => {
     expectInvalid(() => resolveConfig(base({ clockToleranceSeconds: '30' as unknown as number })))
   })
 
-  it('refuses a login path that is not an absolute path', () => {
-    expectInvalid(() => resolveConfig(base({ loginPath: 'login' })))
-    expectInvalid(() => resolveConfig(base({ loginPath: '//evil.example/login' })))
-    expectInvalid(() => resolveConfig(base({ loginPath: 'https://evil.example/login' })))
+  it('refuses route paths that are not absolute paths, or collide', () => {
+    for (const login of ['login', '//evil.example/login', 'https://evil.example/login', '/a?b']) {
+      expectInvalid(() => resolveConfig(base({ routes: { login } })))
+    }
+    expectInvalid(() => resolveConfig(base({ routes: { logout: '/login' } })))
+    // The callback route is the redirect URI's path, nothing else.
+    expectInvalid(() => resolveConfig(base({ routes: { callback: '/elsewhere' } })))
+    expect(resolveConfig(base({ routes: { login: '/auth/login' } })).routes.login).toBe(
+      '/auth/login',
+    )
+  })
+
+  it('refuses a baseUrl that is not the redirect URI origin, and takes its origin only', () => {
+    expectInvalid(() => resolveConfig(base({ baseUrl: 'https://other.example.com' })))
+    expect(resolveConfig(base({ baseUrl: 'https://app.example.com/some/path' })).origin).toBe(
+      'https://app.example.com',
+    )
+  })
+
+  it('validates classify, the stores and the logger', () => {
+    expectInvalid(
+      () => resolveConfig(base({ classify: { predicate: 'x' as unknown as () => boolean } })),
+      'ERR_INVALID_ARG_TYPE',
+    )
+    expectInvalid(
+      () => resolveConfig(base({ classify: { ajaxPaths: [42 as unknown as string] } })),
+      'ERR_INVALID_ARG_TYPE',
+    )
+    expectInvalid(
+      () => resolveConfig(base({ classify: { defaultAjax: 'yes' as unknown as boolean } })),
+      'ERR_INVALID_ARG_TYPE',
+    )
+    expectInvalid(
+      () =>
+        resolveConfig(base({ store: {} as unknown as NonNullable<OidcSessionConfig['store']> })),
+      'ERR_INVALID_ARG_TYPE',
+    )
+    expectInvalid(
+      () =>
+        resolveConfig(base({ logger: {} as unknown as NonNullable<OidcSessionConfig['logger']> })),
+      'ERR_INVALID_ARG_TYPE',
+    )
+    expectInvalid(
+      () =>
+        resolveConfig(
+          base({
+            refresh: {
+              resultCache: {} as unknown as NonNullable<
+                NonNullable<OidcSessionConfig['refresh']>['resultCache']
+              >,
+            },
+          }),
+        ),
+      'ERR_INVALID_ARG_TYPE',
+    )
   })
 
   it('refuses a non-function now and fetch', () => {

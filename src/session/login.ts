@@ -1,0 +1,157 @@
+/**
+ * Login and callback: the authorization code flow with PKCE, a sealed transaction cookie per
+ * pending login, and a new session (never an adopted one) at the end.
+ *
+ * @module
+ */
+import { CallbackError, OidcSessionError, invalidArg } from '../errors.js'
+import { randomId } from '../lib/random.js'
+import { buildAuthorizationUrl } from '../oidc/authorize.js'
+import { exchangeCode } from '../oidc/callback.js'
+import type { ProviderContext } from '../oidc/provider.js'
+import { CookieJar } from '../request/cookie-jar.js'
+import { readForm, type FormRequest } from '../request/form.js'
+import { getHeader, getMethod, getUrl, type RequestLike } from '../request/headers.js'
+import { redirect } from '../request/responses.js'
+import { safeReturnTo } from '../request/url.js'
+import type { SessionStore, StoreContext } from '../stores/types.js'
+import { tokenSetFromResponse } from '../tokens/token-set.js'
+import type { Sealer } from './codec.js'
+import { emit, type SessionEvents } from './events.js'
+import type { Session } from './session.js'
+import {
+  takeTransaction,
+  writeTransaction,
+  type TransactionCookieOptions,
+} from './transaction-cookie.js'
+import type { LoginOptions } from './types.js'
+
+/** What {@link createLogin} needs. */
+export interface LoginDeps {
+  origin: string
+  context: ProviderContext
+  store: SessionStore
+  storeContext(request: RequestLike): StoreContext
+  transactionCookie: TransactionCookieOptions
+  txSealer: Sealer
+  /** Absolute session lifetime, seconds. */
+  absoluteDuration: number
+  events: SessionEvents
+  /** `true` for authorization parameters only the library may set (`state`, `nonce`, PKCE…). */
+  isManagedParam(name: string): boolean
+  now: () => number
+}
+
+/**
+ * Create `login(request, options)` and `callback(request)`.
+ *
+ * @param deps see {@link LoginDeps}
+ * @returns the two handlers behind `OidcSession.login` and `OidcSession.callback`
+ * @example
+ * ```ts
+ * const { login, callback } = createLogin(deps)
+ * const response = await login(request, { returnTo: '/orders' })
+ * ```
+ * @see https://openid.net/specs/openid-connect-core-1_0.html#CodeFlowAuth
+ * @see https://www.rfc-editor.org/rfc/rfc7636 (PKCE)
+ */
+export function createLogin(deps: LoginDeps): {
+  login(request: RequestLike, options?: LoginOptions): Promise<Response>
+  callback(request: FormRequest): Promise<Response>
+} {
+  const { origin, context, store, txSealer } = deps
+  const nowSeconds = () => Math.floor(deps.now() / 1000)
+
+  async function login(request: RequestLike, options: LoginOptions = {}): Promise<Response> {
+    const extra = options.authorizationParams ?? {}
+    for (const [name, value] of Object.entries(extra)) {
+      if (typeof value !== 'string')
+        throw invalidArg(
+          `authorization parameter "${name}" must be a string`,
+          'ERR_INVALID_ARG_TYPE',
+        )
+      if (deps.isManagedParam(name))
+        throw invalidArg(`authorization parameter "${name}" is managed by oidc-session`)
+    }
+    const returnTo = safeReturnTo(
+      options.returnTo ?? getUrl(request, origin).searchParams.get('returnTo'),
+      origin,
+    )
+    const { url, request: authorization } = await buildAuthorizationUrl(context, extra)
+    const jar = new CookieJar(getHeader(request, 'cookie'))
+    await writeTransaction(
+      jar,
+      deps.transactionCookie,
+      txSealer,
+      { ...authorization, returnTo },
+      nowSeconds(),
+    )
+    return redirect(url.href, jar.applyTo(new Headers()))
+  }
+
+  async function complete(request: FormRequest, ctx: StoreContext): Promise<Response> {
+    const params =
+      getMethod(request) === 'POST'
+        ? await readForm(request).catch(() => new URLSearchParams())
+        : getUrl(request, origin).searchParams
+    const transaction = await takeTransaction(
+      ctx.jar,
+      deps.transactionCookie,
+      txSealer,
+      params.get('state'),
+      ctx.now,
+    )
+    if (transaction === 'missing' || transaction === 'invalid') {
+      throw new CallbackError(
+        'ERR_CALLBACK_NO_TRANSACTION',
+        transaction === 'missing'
+          ? 'no login transaction matches this callback (expired, already used, or started in another browser)'
+          : 'the login transaction cookie is invalid (tampered, expired or foreign)',
+      )
+    }
+    const { response, claims } = await exchangeCode(context, params, transaction)
+    const now = ctx.now
+    const session: Session = {
+      id: randomId(16),
+      version: 0,
+      createdAt: now,
+      expiresAt: now + deps.absoluteDuration,
+      sub: claims.sub,
+      ...(typeof claims.sid === 'string' ? { sid: claims.sid } : {}),
+      tokens: tokenSetFromResponse(response, now),
+    }
+    // A new login replaces whatever session the browser had (no fixation, no stale chunks).
+    const previous = await store.load(ctx).catch(() => null)
+    if (previous?.session) await store.destroy(ctx, previous.session)
+    if (!(await store.save(ctx, session))) {
+      // Only a stateful store refuses a new session: it was ended while being created (a
+      // back-channel logout for this user raced the login). Do not report a login.
+      throw new CallbackError(
+        'ERR_CALLBACK_INVALID',
+        'the session was ended while it was being created',
+      )
+    }
+    emit(deps.events, 'login', {
+      sessionId: session.id,
+      sub: session.sub,
+      ...(session.sid ? { sid: session.sid } : {}),
+    })
+    return redirect(new URL(transaction.returnTo, origin).href, ctx.jar.applyTo(new Headers()))
+  }
+
+  async function callback(request: FormRequest): Promise<Response> {
+    const ctx = deps.storeContext(request)
+    try {
+      return await complete(request, ctx)
+    } catch (error) {
+      // The transaction cookie is used up whether or not the callback succeeded: the error's
+      // answer must delete it too.
+      if (error instanceof OidcSessionError)
+        for (const line of ctx.jar.setCookieLines())
+          if (/;\s*max-age=0\s*(;|$)/i.test(line)) error.headers.append('set-cookie', line)
+      throw error
+    }
+  }
+
+  return { login, callback }
+}

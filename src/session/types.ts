@@ -1,0 +1,283 @@
+/**
+ * The public types of the session manager: what `createOidcSession` returns and what its methods
+ * answer.
+ *
+ * @module
+ */
+import type { UserInfoResponse } from 'oauth4webapi'
+import type { OidcSessionError, SessionFailure } from '../errors.js'
+import type { LogoutOptions } from '../logout/logout.js'
+import type { FormRequest } from '../request/form.js'
+import type { RequestLike } from '../request/headers.js'
+import type { SessionStore } from '../stores/types.js'
+import type { Session } from './session.js'
+
+/**
+ * Why `authenticate()` found a usable session:
+ * - `valid`: the session's access token is fresh; nothing was done;
+ * - `refreshed`: its tokens were refreshed for this request (by this request's token call, by
+ *   joining one in flight, or from a recent refresh of the same grant);
+ * - `refresh-deferred`: the access token is due for refresh but still valid and is served as is —
+ *   the refresh runs in the background (`refresh.background`), or it failed transiently (`warning`
+ *   says why) and will be tried again.
+ */
+export type AuthSuccessReason = 'valid' | 'refreshed' | 'refresh-deferred'
+
+/** Why a read-only `authenticate()` found no usable session, beyond {@link SessionFailure}. */
+export type AuthFailureReason =
+  | SessionFailure
+  /** The access token needs a refresh, and this call may not refresh (`{ refresh: false }`). */
+  | 'refresh-required'
+
+/** Result of {@link OidcSession.authenticate}. */
+export type AuthResult =
+  | {
+      ok: true
+      session: Session
+      /** `Set-Cookie` lines to send (after a refresh or re-seal); may be empty. */
+      headers: Headers
+      reason: AuthSuccessReason
+      /** A failure that did not cost the session (a transient refresh failure, a session too large to write). */
+      warning?: OidcSessionError
+      error?: undefined
+    }
+  | {
+      ok: false
+      session: null
+      /** `Set-Cookie` lines to send (cookie deletions only); may be empty. */
+      headers: Headers
+      reason: AuthFailureReason
+      /** The typed error behind `reason`, when there is one. */
+      error?: OidcSessionError
+      warning?: undefined
+    }
+
+/** Result of {@link OidcSession.protect}: a session, or the response to send instead. */
+export type ProtectResult =
+  | {
+      ok: true
+      session: Session
+      headers: Headers
+      reason: AuthSuccessReason
+      warning?: OidcSessionError
+      response?: undefined
+    }
+  | {
+      ok: false
+      session: null
+      headers: Headers
+      reason: AuthFailureReason
+      /** 401 JSON for API calls, 302 to login for navigations, 503 when the provider or store is down. */
+      response: Response
+    }
+
+/** Options of {@link OidcSession.authenticate}. */
+export interface AuthenticateOptions {
+  /**
+   * `false`: never refresh and never write a cookie (for code that cannot set cookies, such as
+   * React Server Components). A session whose access token has expired then answers
+   * `refresh-required`. Default `true`.
+   */
+  refresh?: boolean
+}
+
+export type { LogoutOptions }
+
+/** Options of {@link OidcSession.login}. */
+export interface LoginOptions {
+  /** Same-origin path to land on after login; anything else falls back to `/`. */
+  returnTo?: string
+  /** Extra authorization parameters for this login (`prompt`, `login_hint`, `ui_locales`…). */
+  authorizationParams?: Record<string, string>
+}
+
+/** Result of {@link OidcSession.accessToken}. */
+export interface AccessTokenResult {
+  accessToken: string
+  /** `Bearer` (or `DPoP`), as the provider said. */
+  tokenType: string
+  /** When the access token expires (seconds since the epoch), when the provider said. */
+  expiresAt: number | undefined
+  /** `Set-Cookie` lines to send (after a refresh); may be empty. */
+  headers: Headers
+}
+
+/** The resolved paths of the auth routes. */
+export interface OidcRoutes {
+  readonly login: string
+  readonly callback: string
+  readonly logout: string
+  readonly backchannelLogout: string
+}
+
+/**
+ * The object returned by `createOidcSession`. It holds no secret, no key and no token: only what
+ * an application needs to route and to describe the provider.
+ */
+export interface OidcSession {
+  /** The paths `handler()` serves. */
+  readonly routes: OidcRoutes
+  /** The configured issuer identifier. */
+  readonly issuer: string
+  /** The configured `client_id`. */
+  readonly clientId: string
+  /** The session store in use. */
+  readonly store: SessionStore
+
+  /**
+   * Serve any auth route: `GET` login, `GET` (and `form_post` `POST`) callback, `GET|POST` logout,
+   * `POST` back-channel logout, at the paths of {@link routes}. Errors become responses through
+   * {@link errorResponse}. `undefined` for any other path or method, so middleware can fall
+   * through. On the login route, the query may carry `returnTo` and the allow-listed
+   * authorization parameters (`prompt`, `login_hint`, `acr_values`, `max_age`, `ui_locales`,
+   * `screen_hint`, `organization`, `domain_hint`), never anything else.
+   *
+   * @param request a Web `Request`, or a request-like with an already-read `body`
+   * @returns the response, or `undefined` when the request is not for an auth route
+   * @example
+   * ```ts
+   * const response = await auth.handler(request)
+   * if (response) return response
+   * ```
+   */
+  handler(request: FormRequest): Promise<Response | undefined>
+
+  /**
+   * Start a login: `302` to the provider with a sealed transaction cookie.
+   *
+   * @param request the request (its `returnTo` query parameter is used when `options.returnTo` is not)
+   * @param options see {@link LoginOptions}
+   * @returns the redirect
+   * @throws `DiscoveryError` / `ProviderUnavailableError` (transient) when the provider cannot be reached
+   * @example
+   * ```ts
+   * return auth.login(request, { returnTo: '/orders' })
+   * ```
+   */
+  login(request: RequestLike, options?: LoginOptions): Promise<Response>
+
+  /**
+   * Complete a login: `302` to the transaction's `returnTo` with the session cookies.
+   *
+   * @param request the callback request (query, or `form_post` body)
+   * @returns the redirect
+   * @throws {@link CallbackError} (`ERR_CALLBACK_*`, with the used transaction cookie's deletion in
+   *   `error.headers`), `ProviderUnavailableError`, `StoreUnavailableError`, `CookieTooLargeError`
+   * @example
+   * ```ts
+   * try { return await auth.callback(request) } catch (e) { return auth.errorResponse(request, e) }
+   * ```
+   */
+  callback(request: FormRequest): Promise<Response>
+
+  /**
+   * Load the session, refreshing its tokens when due. Never throws for a missing or bad session.
+   *
+   * @param request the request (its cookies)
+   * @param options see {@link AuthenticateOptions}
+   * @returns an {@link AuthResult}: `ok` with the session and the `Set-Cookie` lines to send, or
+   *   why there is none
+   * @example
+   * ```ts
+   * const result = await auth.authenticate(request)
+   * const user = result.ok ? result.session.sub : null // login optional on this page
+   * ```
+   */
+  authenticate(request: RequestLike, options?: AuthenticateOptions): Promise<AuthResult>
+
+  /**
+   * {@link authenticate}, or the right failure response: 401 JSON for API calls, 302 to login for
+   * navigations (decided by `isAjax`), 503 + `Retry-After` when the provider or store is down.
+   *
+   * @param request the request
+   * @returns a {@link ProtectResult}; when `ok` is false, send `response` (it carries `headers`)
+   * @example
+   * ```ts
+   * const result = await auth.protect(request)
+   * if (!result.ok) return result.response
+   * return Response.json({ sub: result.session.sub }, { headers: result.headers })
+   * ```
+   */
+  protect(request: RequestLike): Promise<ProtectResult>
+
+  /**
+   * A fresh access token for the request's session (refreshed, single-flight, when due).
+   *
+   * @param request the request
+   * @returns the token, its type and expiry, and the `Set-Cookie` lines to send
+   * @throws {@link SessionRequiredError} when there is no usable session; transient errors as thrown
+   * @example
+   * ```ts
+   * const { accessToken, headers } = await auth.accessToken(request)
+   * const api = await fetch('https://api.example/orders', { headers: { authorization: `Bearer ${accessToken}` } })
+   * ```
+   */
+  accessToken(request: RequestLike): Promise<AccessTokenResult>
+
+  /**
+   * Call the provider's UserInfo endpoint with the session's (fresh) access token.
+   *
+   * @param request the request
+   * @returns the claims (their `sub` is the session's) and the `Set-Cookie` lines to send
+   * @throws {@link SessionRequiredError}, `ProviderUnavailableError`, `ProviderResponseError`
+   * @example
+   * ```ts
+   * const { claims, headers } = await auth.userinfo(request)
+   * return Response.json(claims, { headers })
+   * ```
+   * @see https://openid.net/specs/openid-connect-core-1_0.html#UserInfo
+   */
+  userinfo(request: RequestLike): Promise<{ claims: UserInfoResponse; headers: Headers }>
+
+  /**
+   * End the session locally and at the provider: `302` to the end-session endpoint with the
+   * freshest id_token as `id_token_hint` (or to the post-logout URI). The refresh token is revoked,
+   * best effort, and the session is recorded as ended for every instance. A cross-site request
+   * gets `403`; a speculative prefetch or prerender never logs out; a `GET` without any proof of
+   * coming from this site (no Fetch Metadata, `Origin` or `Referer`) gets a confirmation page
+   * with a `POST` button instead.
+   *
+   * @param request the request
+   * @param options see {@link LogoutOptions}
+   * @returns the response
+   * @throws `StoreUnavailableError` when the session cannot be read or ended (the cookie is kept:
+   *   retry later)
+   * @example
+   * ```ts
+   * if (url.pathname === '/logout') return auth.logout(request)
+   * ```
+   * @see https://openid.net/specs/openid-connect-rpinitiated-1_0.html
+   */
+  logout(request: RequestLike, options?: LogoutOptions): Promise<Response>
+
+  /**
+   * Receive an OpenID Connect back-channel logout: validate the `logout_token` form field (§2.6)
+   * and end the sessions of its `sid` (or, without one, of its `sub`). `200` on success, `400`
+   * JSON `{ error, error_description }` otherwise (§2.8) — `invalid_request` for a bad token,
+   * `temporarily_unavailable` when the sessions could not be ended, in which case the same token is
+   * accepted again —, always `Cache-Control: no-store`.
+   *
+   * @param request the provider's POST
+   * @returns the response
+   * @example
+   * ```ts
+   * if (url.pathname === '/backchannel-logout') return auth.backchannelLogout(request)
+   * ```
+   * @see https://openid.net/specs/openid-connect-backchannel-1_0.html
+   */
+  backchannelLogout(request: FormRequest): Promise<Response>
+
+  /**
+   * Turn an error thrown by these methods into a response (400 callback page, 401, 503…), with
+   * the `Set-Cookie` deletions the error carries.
+   *
+   * @param request the request being answered
+   * @param error what was thrown
+   * @returns the response
+   * @example
+   * ```ts
+   * try { return await auth.callback(request) } catch (e) { return auth.errorResponse(request, e) }
+   * ```
+   */
+  errorResponse(request: RequestLike, error: unknown): Response
+}
