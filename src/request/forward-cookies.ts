@@ -43,6 +43,7 @@ function pathMatches(requestPath: string, cookiePath: string): boolean {
  * @param setCookies the `Set-Cookie` lines of the response, in order (a later line for a name wins)
  * @param options `now` for `Expires`, `path` to skip lines for other paths
  * @returns the new `Cookie` header; `''` when no cookie is left
+ * @throws nothing: unparsable lines are skipped
  * @example
  * ```ts
  * forwardCookies('theme=dark; sid=old', ['sid=new; Path=/; HttpOnly', 'tx=; Max-Age=0'])

@@ -33,9 +33,12 @@ export interface NextExample {
 
 let counter = 0
 
-/** Build `name` when needed (call from `beforeAll` with {@link BUILD_TIMEOUT}). */
+/**
+ * Build `name` when needed (call from `beforeAll` with {@link BUILD_TIMEOUT}), with Turbopack, or
+ * with webpack when `NEXT_EXAMPLE_BUILDER=webpack` (to run the same tests on a webpack build).
+ */
 export async function buildExample(name: 'next' | 'next-edge'): Promise<void> {
-  await buildNextApp(name)
+  await buildNextApp(name, { webpack: process.env.NEXT_EXAMPLE_BUILDER === 'webpack' })
 }
 
 /** Start a built example against `provider`, with the store and Redis given. */

@@ -58,6 +58,14 @@ export interface ProxyOptions {
   backchannelLogout?: BackchannelPolicy
 }
 
+/** The validated back-channel policy of `options`. */
+function policyOf(options: Pick<ProxyOptions, 'backchannelLogout'>): BackchannelPolicy {
+  const policy = options.backchannelLogout ?? 'auto'
+  if (!['auto', 'accept', 'refuse'].includes(policy))
+    throw invalidArg('"backchannelLogout" must be "auto", "accept" or "refuse"')
+  return policy
+}
+
 /**
  * The answer to a back-channel logout this deployment cannot make visible to every instance, or
  * `undefined` when it can. Per OpenID Connect Back-Channel Logout 1.0 §2.8, a failed logout is a
@@ -121,9 +129,10 @@ function forward(request: NextRequest, setCookies: Headers): NextResponse {
  *
  * @param auth the session manager (or a function returning it)
  * @param options which requests need a session; back-channel logout policy
- * @returns the function to export as `proxy` (or `middleware`)
- * @throws nothing: an unexpected error becomes `auth.errorResponse()` (503 for a provider or store
- *   outage, never a token in the body)
+ * @returns the function to export as `proxy` (or `middleware`); it never throws for a request: an
+ *   unexpected error becomes `auth.errorResponse()` (503 for a provider or store outage, never a
+ *   token in the body)
+ * @throws TypeError `ERR_INVALID_ARG_VALUE` / `ERR_INVALID_ARG_TYPE` for invalid options
  * @example
  * ```ts
  * // proxy.ts
@@ -141,10 +150,9 @@ export function oidcProxy(
   options: ProxyOptions = {},
 ): (request: NextRequest) => Promise<Response> {
   const protect = options.protect ?? (() => true)
-  const policy = options.backchannelLogout ?? 'auto'
-  if (!['auto', 'accept', 'refuse'].includes(policy)) {
-    throw invalidArg('"backchannelLogout" must be "auto", "accept" or "refuse"')
-  }
+  if (typeof protect !== 'function')
+    throw invalidArg('"protect" must be a function', 'ERR_INVALID_ARG_TYPE')
+  const policy = policyOf(options)
   return async function proxy(request) {
     const manager = resolve(auth)
     try {
@@ -175,6 +183,7 @@ export type RouteHandler = (request: Request) => Promise<Response>
  * @param auth the session manager (or a function returning it)
  * @param options back-channel logout policy (see {@link ProxyOptions.backchannelLogout})
  * @returns `{ GET, POST }`
+ * @throws TypeError `ERR_INVALID_ARG_VALUE` for an unknown `backchannelLogout` policy
  * @example
  * ```ts
  * // app/login/route.ts (and the same line in callback/, logout/, backchannel-logout/)
@@ -189,7 +198,7 @@ export function handlers(
   auth: AuthSource,
   options: Pick<ProxyOptions, 'backchannelLogout'> = {},
 ): { GET: RouteHandler; POST: RouteHandler } {
-  const policy = options.backchannelLogout ?? 'auto'
+  const policy = policyOf(options)
   const handle: RouteHandler = async (request) => {
     const manager = resolve(auth)
     try {
@@ -335,7 +344,7 @@ export async function getSession(
  * @param auth the session manager (or a function returning it)
  * @param options `refresh`: `'auto'` (default), `true` or `false`
  * @returns `{ accessToken, tokenType, expiresAt }` (`expiresAt` in seconds, when known)
- * @throws {@link SessionRequiredError} (`ERR_SESSION_REQUIRED`, with `reason`) when there is no
+ * @throws `SessionRequiredError` (`ERR_SESSION_REQUIRED`, with `reason`) when there is no
  *   usable session; a transient `ProviderUnavailableError` / `StoreUnavailableError` as is
  * @example
  * ```ts
