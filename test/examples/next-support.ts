@@ -71,6 +71,15 @@ export async function startExample(
     },
     'pipe',
   )
+  // `next start` runs in its own process group: never leave it behind, even if this worker dies.
+  const orphanGuard = () => {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL')
+    } catch {
+      // Already gone.
+    }
+  }
+  process.once('exit', orphanGuard)
   let output = ''
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()))
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()))
@@ -88,7 +97,10 @@ export async function startExample(
       if (response.status !== 200) throw new Error(`setClock: ${response.status}`)
     },
     output: () => output,
-    close: () => stopNextApp(child),
+    close: async () => {
+      process.off('exit', orphanGuard)
+      await stopNextApp(child)
+    },
   }
   // Ready when GET / answers (a 302 to /login without a session).
   const deadline = Date.now() + 60_000
