@@ -6,7 +6,9 @@
  */
 import { realpathSync } from 'node:fs'
 import { dirname, join, resolve, sep } from 'node:path'
-import type { NextConfig } from 'next'
+// In an app of your own: `import type { NextConfig } from 'next'`. Importing it from its module
+// keeps Next.js's global `process.env` typing out of this repository's shared type-check.
+import type { NextConfig } from 'next/dist/server/config-shared'
 
 const repository = resolve(import.meta.dirname, '../..')
 

@@ -28,6 +28,8 @@ export interface LogoutOptions {
   postLogoutRedirectUri?: string
   /** `state` sent to the end-session endpoint and echoed back to the post-logout URI. Default: random. */
   state?: string
+  /** Keeps a refresh (of an expired id_token hint) alive past the request (see `RequestOptions`). */
+  waitUntil?: (promise: Promise<unknown>) => void
 }
 
 /** The logout settings (resolved from `OidcSessionConfig.logout`). */
@@ -302,7 +304,9 @@ export function createLogout(
         candidate?.exp !== undefined && candidate.exp <= nowSeconds()
       if (expired(best) && refreshToken !== undefined && settings.refreshExpiredIdToken) {
         try {
-          const { tokens } = await scheduler.refresh(latest)
+          const { tokens } = await scheduler.refresh(latest, undefined, {
+            waitUntil: options.waitUntil,
+          })
           refreshToken = tokens.refreshToken ?? refreshToken
           if (tokens.refreshToken !== undefined) grant.push(tokens.refreshToken)
           best = freshest([...sets, tokens])

@@ -79,14 +79,20 @@ export function createProviderContext(config: ProviderOptions): ProviderContext 
     return { ...options, ...(extra ?? {}) } as T & typeof options
   }
 
-  let cached: { at: number; value: Promise<oauth.AuthorizationServer> } | undefined
+  interface Entry {
+    at: number
+    value: Promise<oauth.AuthorizationServer>
+    settled: boolean
+  }
+  let cached: Entry | undefined
   let failure: { at: number; error: unknown } | undefined
-  const metadata = () => {
+  const metadata = (): Promise<oauth.AuthorizationServer> => {
     const now = Date.now()
-    if (cached && now - cached.at < DISCOVERY_TTL_MS) return cached.value
+    if (cached && now - cached.at < DISCOVERY_TTL_MS) return follow(cached)
     if (failure && now - failure.at < DISCOVERY_COOLDOWN_MS) return Promise.reject(failure.error)
-    const entry = {
+    const entry: Entry = {
       at: now,
+      settled: false,
       value: (async () => {
         try {
           const response = await oauth.discoveryRequest(config.issuer, {
@@ -105,9 +111,11 @@ export function createProviderContext(config: ProviderOptions): ProviderContext 
     cached = entry
     entry.value.then(
       () => {
+        entry.settled = true
         failure = undefined
       },
       (error: unknown) => {
+        entry.settled = true
         // Clear only if still current (another call may have replaced it).
         if (cached === entry) cached = undefined
         failure = { at: Date.now(), error }
@@ -115,6 +123,19 @@ export function createProviderContext(config: ProviderOptions): ProviderContext 
     )
     return entry.value
   }
+  /**
+   * Join a cached discovery. On Cloudflare Workers, a discovery started by a request that has
+   * since ended can never settle, and a joiner is rejected at once while the entry never settled:
+   * drop it and discover again (a second discovery is harmless).
+   */
+  const follow = (entry: Entry): Promise<oauth.AuthorizationServer> =>
+    entry.settled
+      ? entry.value
+      : entry.value.catch((error: unknown) => {
+          if (entry.settled) throw error
+          if (cached === entry) cached = undefined
+          return metadata()
+        })
 
   return { metadata, client, clientAuth, http, options: config }
 }
@@ -189,8 +210,18 @@ export function safeCause(error: unknown): ProviderErrorDetails {
   return error instanceof ProviderErrorDetails ? error : new ProviderErrorDetails(error)
 }
 
+/** The OAuth `error` of a `WWW-Authenticate` challenge (`Bearer error="invalid_token"`). */
+export function challengeError(error: oauth.WWWAuthenticateChallengeError): string | undefined {
+  for (const challenge of error.cause) {
+    const value = challenge.parameters.error
+    if (typeof value === 'string' && value !== '') return value
+  }
+  return undefined
+}
+
 function statusOf(error: unknown): number | undefined {
   if (error instanceof oauth.ResponseBodyError) return error.status
+  if (error instanceof oauth.WWWAuthenticateChallengeError) return error.status
   const cause = (error as { cause?: unknown } | undefined)?.cause
   return cause instanceof Response ? cause.status : undefined
 }

@@ -7,7 +7,7 @@ import * as oauth from 'oauth4webapi'
 import { OidcSessionError, RefreshRefusedError, RefreshRejectedError } from '../errors.js'
 import { mergeTokens } from '../tokens/merge.js'
 import { tokenSetFromResponse, type TokenSet } from '../tokens/token-set.js'
-import { providerFailure, safeCause, type ProviderContext } from './provider.js'
+import { challengeError, providerFailure, safeCause, type ProviderContext } from './provider.js'
 
 /**
  * Refresh `tokens` at the token endpoint and merge the answer (see `mergeTokens`).
@@ -53,6 +53,11 @@ export async function refreshTokens(
       if (error.status < 500 && error.status !== 429)
         throw new RefreshRefusedError(error.error, { cause: safeCause(error) })
     }
+    // A 401 with a challenge (`WWW-Authenticate: Basic …`): the client was not authenticated.
+    if (error instanceof oauth.WWWAuthenticateChallengeError && error.status < 500)
+      throw new RefreshRefusedError(challengeError(error) ?? 'invalid_client', {
+        cause: safeCause(error),
+      })
     throw providerFailure(error, 'refresh')
   }
 }

@@ -6,11 +6,13 @@
 import {
   CookieTooLargeError,
   OidcSessionError,
+  ProviderUnavailableError,
   RefreshRejectedError,
   StoreUnavailableError,
 } from '../errors.js'
 import { BoundedMap } from '../lib/bounded-map.js'
 import { isRevoked, type RevocationList } from '../logout/revocation-list.js'
+import { safeCause } from '../oidc/provider.js'
 import type { RefreshOutcome, RefreshScheduler } from '../refresh/scheduler.js'
 import type { SessionStore, StoreContext } from '../stores/types.js'
 import { tokenState, type TokenStateOptions } from '../tokens/lifecycle.js'
@@ -43,6 +45,21 @@ type Failure = AuthResult & { ok: false }
 /** Any failure of a store, lock, list or cache as a typed error. */
 const storeError = (error: unknown, message: string): OidcSessionError =>
   error instanceof OidcSessionError ? error : new StoreUnavailableError(message, { cause: error })
+
+/**
+ * What the scheduler threw, typed: its own errors as they are; anything else (a runtime's error,
+ * such as a promise a Workers runtime will never settle) is a transient refresh failure — never
+ * a store outage.
+ */
+const refreshError = (error: unknown): OidcSessionError =>
+  error instanceof OidcSessionError
+    ? error
+    : new ProviderUnavailableError('the refresh failed', { cause: safeCause(error) })
+
+/** `true` on Cloudflare Workers (its runtime names itself in `navigator.userAgent`). */
+const onWorkers = (): boolean =>
+  (globalThis as { navigator?: { userAgent?: unknown } }).navigator?.userAgent ===
+  'Cloudflare-Workers'
 
 /** The `reason` for a refresh error that ends this request's session. */
 function refreshFailure(error: OidcSessionError): Failure['reason'] {
@@ -135,13 +152,18 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticator {
       return done({ ok: true, session, headers, reason: 'valid' })
     }
     if (!mayWrite) return { ok: false, session: null, headers, reason: 'refresh-required' }
-    if (state === 'due' && deps.background && store.stateful) {
+    const { waitUntil } = options
+    if (state === 'due' && deps.background && store.stateful && (waitUntil || !onWorkers())) {
       // Refresh ahead without blocking this request: the access token is still valid, and a
-      // stateful store's cookie (a ticket) does not change when the session does.
-      refreshSession(ctx, session, state).catch(() => undefined)
+      // stateful store's cookie (a ticket) does not change when the session does. On Workers only
+      // inside `waitUntil`: a detached promise dies with its request there.
+      const background = refreshSession(ctx, session, state, new Headers(), waitUntil).catch(
+        () => undefined,
+      )
+      waitUntil?.(background)
       return done({ ok: true, session, headers, reason: 'refresh-deferred' })
     }
-    return done(await refreshSession(ctx, session, state, headers))
+    return done(await refreshSession(ctx, session, state, headers, waitUntil))
   }
 
   /**
@@ -152,15 +174,16 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticator {
     ctx: StoreContext,
     session: Session,
     state: 'due' | 'expired',
-    headers = new Headers(),
+    headers: Headers,
+    waitUntil: AuthenticateOptions['waitUntil'],
   ): Promise<AuthResult> {
     const ids = { sessionId: session.id, sub: session.sub }
     const consumed = session.tokens.refreshToken
     let outcome: RefreshOutcome
     try {
-      outcome = await scheduler.refresh(session.tokens)
+      outcome = await scheduler.refresh(session.tokens, undefined, { waitUntil })
     } catch (error) {
-      const typed = storeError(error, 'the refresh lock or result cache failed')
+      const typed = refreshError(error)
       emit(events, 'refreshError', { ...ids, code: typed.code, transient: typed.transient })
       if (typed instanceof RefreshRejectedError) {
         await endSession(ctx, session, 'refresh-rejected').catch(() => undefined)

@@ -7,7 +7,7 @@
 import type { FormRequest } from '../request/form.js'
 import { getMethod, getUrl } from '../request/headers.js'
 import { json, type Responder } from '../request/responses.js'
-import type { OidcRoutes, OidcSession } from './types.js'
+import type { OidcRoutes, OidcSession, RequestOptions } from './types.js'
 
 /**
  * Authorization parameters a user may pass on the login route's query (`/login?prompt=login`).
@@ -28,6 +28,7 @@ export const LOGIN_QUERY_PARAMS: readonly string[] = Object.freeze([
 
 /** The operations the handler dispatches to. */
 type Operations = Pick<OidcSession, 'login' | 'callback' | 'logout' | 'backchannelLogout'>
+type Run = (request: FormRequest, options: RequestOptions) => Promise<Response>
 
 /**
  * Create the handler.
@@ -58,11 +59,8 @@ export function createHandler(
   routes: OidcRoutes,
   origin: string,
   responder: Responder,
-): (request: FormRequest) => Promise<Response | undefined> {
-  const table = new Map<
-    string,
-    { methods: string[]; run: (request: FormRequest) => Promise<Response> }
-  >([
+): (request: FormRequest, options?: RequestOptions) => Promise<Response | undefined> {
+  const table = new Map<string, { methods: string[]; run: Run }>([
     [
       routes.login,
       {
@@ -83,14 +81,21 @@ export function createHandler(
       },
     ],
     [routes.callback, { methods: ['GET', 'POST'], run: (request) => operations.callback(request) }],
-    [routes.logout, { methods: ['GET', 'POST'], run: (request) => operations.logout(request) }],
+    [
+      routes.logout,
+      {
+        methods: ['GET', 'POST'],
+        run: (request, options) =>
+          operations.logout(request, options.waitUntil ? { waitUntil: options.waitUntil } : {}),
+      },
+    ],
     [
       routes.backchannelLogout,
       { methods: ['POST'], run: (request) => operations.backchannelLogout(request) },
     ],
   ])
 
-  return async function handler(request) {
+  return async function handler(request, options = {}) {
     let pathname: string
     try {
       pathname = getUrl(request, origin).pathname
@@ -109,7 +114,7 @@ export function createHandler(
       return response
     }
     try {
-      return await route.run(request)
+      return await route.run(request, options)
     } catch (error) {
       return responder.errorResponse(request, error)
     }

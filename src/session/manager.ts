@@ -26,7 +26,7 @@ import { createSealer } from './codec.js'
 import { createHandler } from './handler.js'
 import { createLogin } from './login.js'
 import type { Session } from './session.js'
-import type { AuthResult, OidcSession, ProtectResult } from './types.js'
+import type { AuthResult, OidcSession, ProtectResult, RequestOptions } from './types.js'
 
 /**
  * Create the session manager.
@@ -145,10 +145,10 @@ export function createOidcSession(options: OidcSessionConfig): OidcSession {
     )
   }
 
-  async function protect(request: RequestLike): Promise<ProtectResult> {
+  async function protect(request: RequestLike, options?: RequestOptions): Promise<ProtectResult> {
     let result: AuthResult
     try {
-      result = await authenticate(storeContext(request))
+      result = await authenticate(storeContext(request), options)
     } catch (error) {
       // Never a 500 for a store or provider failure: the responder answers 503 for transient ones.
       const response = responder.errorResponse(request, error)
@@ -186,8 +186,8 @@ export function createOidcSession(options: OidcSessionConfig): OidcSession {
     callback,
     authenticate: (request, authOptions) => authenticate(storeContext(request), authOptions),
     protect,
-    async accessToken(request) {
-      const result = await authenticate(storeContext(request))
+    async accessToken(request, options) {
+      const result = await authenticate(storeContext(request), options)
       const session = requireSession(result)
       return {
         accessToken: session.tokens.accessToken,
@@ -196,8 +196,8 @@ export function createOidcSession(options: OidcSessionConfig): OidcSession {
         headers: result.headers,
       }
     },
-    async userinfo(request) {
-      const result = await authenticate(storeContext(request))
+    async userinfo(request, options) {
+      const result = await authenticate(storeContext(request), options)
       const session = requireSession(result)
       return {
         claims: await fetchUserInfo(context, session.tokens.accessToken, session.sub),

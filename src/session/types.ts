@@ -71,8 +71,20 @@ export type ProtectResult =
       response: Response
     }
 
+/** Options every request-handling method accepts. */
+export interface RequestOptions {
+  /**
+   * Keeps work alive past the request that started it: Cloudflare Workers'
+   * `ctx.waitUntil`, Vercel's and Next.js's `waitUntil`. A refresh started by this request is
+   * handed to it, so that a cancelled request does not lose the rotated refresh token the other
+   * requests of the isolate wait for, and `refresh.background` runs inside it. Without it, on
+   * Workers a background refresh runs inline (a detached promise would die with its request).
+   */
+  waitUntil?: (promise: Promise<unknown>) => void
+}
+
 /** Options of {@link OidcSession.authenticate}. */
-export interface AuthenticateOptions {
+export interface AuthenticateOptions extends RequestOptions {
   /**
    * `false`: never refresh and never write a cookie (for code that cannot set cookies, such as
    * React Server Components). A session whose access token has expired then answers
@@ -133,6 +145,7 @@ export interface OidcSession {
    * `screen_hint`, `organization`, `domain_hint`), never anything else.
    *
    * @param request a Web `Request`, or a request-like with an already-read `body`
+   * @param options see {@link RequestOptions}
    * @returns the response, or `undefined` when the request is not for an auth route
    * @example
    * ```ts
@@ -140,7 +153,7 @@ export interface OidcSession {
    * if (response) return response
    * ```
    */
-  handler(request: FormRequest): Promise<Response | undefined>
+  handler(request: FormRequest, options?: RequestOptions): Promise<Response | undefined>
 
   /**
    * Start a login: `302` to the provider with a sealed transaction cookie.
@@ -190,6 +203,7 @@ export interface OidcSession {
    * navigations (decided by `isAjax`), 503 + `Retry-After` when the provider or store is down.
    *
    * @param request the request
+   * @param options see {@link RequestOptions}
    * @returns a {@link ProtectResult}; when `ok` is false, send `response` (it carries `headers`)
    * @example
    * ```ts
@@ -198,12 +212,13 @@ export interface OidcSession {
    * return Response.json({ sub: result.session.sub }, { headers: result.headers })
    * ```
    */
-  protect(request: RequestLike): Promise<ProtectResult>
+  protect(request: RequestLike, options?: RequestOptions): Promise<ProtectResult>
 
   /**
    * A fresh access token for the request's session (refreshed, single-flight, when due).
    *
    * @param request the request
+   * @param options see {@link RequestOptions}
    * @returns the token, its type and expiry, and the `Set-Cookie` lines to send
    * @throws {@link SessionRequiredError} when there is no usable session; transient errors as thrown
    * @example
@@ -212,12 +227,13 @@ export interface OidcSession {
    * const api = await fetch('https://api.example/orders', { headers: { authorization: `Bearer ${accessToken}` } })
    * ```
    */
-  accessToken(request: RequestLike): Promise<AccessTokenResult>
+  accessToken(request: RequestLike, options?: RequestOptions): Promise<AccessTokenResult>
 
   /**
    * Call the provider's UserInfo endpoint with the session's (fresh) access token.
    *
    * @param request the request
+   * @param options see {@link RequestOptions}
    * @returns the claims (their `sub` is the session's) and the `Set-Cookie` lines to send
    * @throws {@link SessionRequiredError}, `ProviderUnavailableError`, `ProviderResponseError`
    * @example
@@ -227,7 +243,10 @@ export interface OidcSession {
    * ```
    * @see https://openid.net/specs/openid-connect-core-1_0.html#UserInfo
    */
-  userinfo(request: RequestLike): Promise<{ claims: UserInfoResponse; headers: Headers }>
+  userinfo(
+    request: RequestLike,
+    options?: RequestOptions,
+  ): Promise<{ claims: UserInfoResponse; headers: Headers }>
 
   /**
    * End the session locally and at the provider: `302` to the end-session endpoint with the

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { CookieJar, setCookieLine } from '../../../src/request/cookie-jar.js'
-import { noise } from '../support/browser.js'
+import { CookieJar, setCookieLine } from '../../src/request/cookie-jar.js'
+import { noise } from '../fixtures/store-helpers.js'
 
 describe('CookieJar: parsing the Cookie header', () => {
   it('reads names and values', () => {

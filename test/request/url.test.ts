@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { isLoopbackHost, safeReturnTo } from '../../../src/request/url.js'
-import { noise } from '../support/browser.js'
+import { isLoopbackHost, safeReturnTo } from '../../src/request/url.js'
+import { noise } from '../fixtures/store-helpers.js'
 
 const APP = 'https://app.example.com'
 

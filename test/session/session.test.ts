@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { decodeSession, encodeSession, type Session } from '../../../src/session/session.js'
-import { makeSession } from '../support/browser.js'
+import { decodeSession, encodeSession, type Session } from '../../src/session/session.js'
+import { makeSession } from '../fixtures/store-helpers.js'
 
 const NOW = 1_700_000_000
 
