@@ -15,6 +15,7 @@ export type {
   OidcRoutes,
   OidcSession,
   ProtectResult,
+  RequestOptions,
 } from './session/types.js'
 export { LOGIN_QUERY_PARAMS } from './session/handler.js'
 export type {

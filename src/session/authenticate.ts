@@ -119,6 +119,28 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticator {
     return { ok: false, session: null, headers: new Headers(), reason: 'revoked' }
   }
 
+  let warnedWaitUntil = false
+  /**
+   * `waitUntil` made safe to call: a throwing one (Workers' `ctx.waitUntil` passed unbound throws a
+   * `TypeError`) is reported once and treated as absent, never as a failed refresh.
+   */
+  const guard = (
+    waitUntil: AuthenticateOptions['waitUntil'],
+  ): ((promise: Promise<unknown>) => void) | undefined =>
+    waitUntil &&
+    ((promise) => {
+      try {
+        waitUntil(promise)
+      } catch {
+        if (!warnedWaitUntil) {
+          warnedWaitUntil = true
+          deps.logger.warn(
+            'oidc-session: the waitUntil option threw; pass a bound function, e.g. { waitUntil: (p) => ctx.waitUntil(p) }',
+          )
+        }
+      }
+    })
+
   async function authenticate(
     ctx: StoreContext,
     options: AuthenticateOptions = {},
@@ -152,7 +174,7 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticator {
       return done({ ok: true, session, headers, reason: 'valid' })
     }
     if (!mayWrite) return { ok: false, session: null, headers, reason: 'refresh-required' }
-    const { waitUntil } = options
+    const waitUntil = guard(options.waitUntil)
     if (state === 'due' && deps.background && store.stateful && (waitUntil || !onWorkers())) {
       // Refresh ahead without blocking this request: the access token is still valid, and a
       // stateful store's cookie (a ticket) does not change when the session does. On Workers only
@@ -163,7 +185,11 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticator {
       waitUntil?.(background)
       return done({ ok: true, session, headers, reason: 'refresh-deferred' })
     }
-    return done(await refreshSession(ctx, session, state, headers, waitUntil))
+    // The whole step, the save included, outlives a cancelled request when `waitUntil` is given:
+    // the rotated tokens must reach the store, not only the followers.
+    const refreshing = refreshSession(ctx, session, state, headers, waitUntil)
+    waitUntil?.(refreshing.catch(() => undefined))
+    return done(await refreshing)
   }
 
   /**

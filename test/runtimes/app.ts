@@ -10,17 +10,26 @@
  * - `GET /__test/health` → `{ ok, userAgent }`
  * - `POST /__test/clock?offsetSeconds=N` → the app's clock (`now`) runs N seconds ahead
  * - `GET /__test/seal` → seals a session with the cookie store and opens it again (round trip)
- * - `GET /__test/stats` → counters: store loads, refreshes by source, refresh errors, requests in flight
+ * - `GET /__test/stats` → counters: store loads and saves, refreshes by source, refresh errors, requests in flight
  * - `GET /__test/authenticate` → `auth.authenticate()`'s reason and its error's cause chain
+ *
+ * On Workers the app does what we recommend: it passes the request's `ctx.waitUntil` to every auth
+ * call (`auth.handler(request, { waitUntil })`, `auth.protect(request, { waitUntil })`), so a
+ * refresh started by a request that is then cancelled still completes and reaches the requests
+ * waiting for it, and `refresh.background` runs after the response. Bun and Deno have no
+ * `ctx` (a detached promise lives on there); the launchers call `fetch(request, env)`.
  *
  * Configuration comes from the runtime's environment (Workers bindings, `Bun.env`,
  * `Deno.env`): `OIDC_ISSUER`, `OIDC_CLIENT_ID`, `OIDC_CLIENT_SECRET`, `APP_URL`,
  * `SESSION_SECRET`, and for the Workers experiments `SESSION_STORE` (`cookie` | `memory`),
- * `REFRESH_BACKGROUND` (`1`: refresh due sessions in the background) and `WAIT_UNTIL` (`1`: on
- * Workers, hand every request's handling to `ctx.waitUntil()` so that it runs to its end even
- * when the request is cancelled).
+ * `STORE_IO` (`1`: every save of the store makes a subrequest first, as a KV store would),
+ * `REFRESH_BACKGROUND` (`1`: refresh due sessions in the background) and `WAIT_UNTIL` (`0`: never
+ * pass `waitUntil`, as an app that ignores `ctx` would; `handling`: also hand the whole handling
+ * of each request to `ctx.waitUntil`, which keeps a cancelled request's own store save alive —
+ * the per-call `waitUntil` keeps only the refresh).
  */
 import {
+  type AuthenticateOptions,
   CookieJar,
   cookieStore,
   createOidcSession,
@@ -39,6 +48,7 @@ export interface RuntimeEnv {
   APP_URL?: string
   SESSION_SECRET?: string
   SESSION_STORE?: string
+  STORE_IO?: string
   REFRESH_BACKGROUND?: string
   WAIT_UNTIL?: string
 }
@@ -51,6 +61,7 @@ export const ENV_NAMES = [
   'APP_URL',
   'SESSION_SECRET',
   'SESSION_STORE',
+  'STORE_IO',
   'REFRESH_BACKGROUND',
   'WAIT_UNTIL',
 ] as const satisfies readonly (keyof RuntimeEnv)[]
@@ -59,6 +70,8 @@ export const ENV_NAMES = [
 export interface AppStats {
   /** Completed `store.load()` calls. */
   loads: number
+  /** Completed `store.save()` calls. */
+  saves: number
   /** Refreshes by source (`provider`, `shared`, `cache`), from the `refresh` event. */
   refresh: Record<string, number>
   /** Codes of `refreshError` events, in order. */
@@ -67,9 +80,15 @@ export interface AppStats {
   inflight: number
 }
 
+/** The part of a Workers `ExecutionContext` the app uses. */
+export interface ExecutionContextLike {
+  waitUntil(promise: Promise<unknown>): void
+}
+
 /** The app: a `fetch` handler with its own clock offset and counters. */
 export interface TestApp {
-  fetch(request: Request): Promise<Response>
+  /** Answer `request`; `ctx` is the Workers execution context (absent on Bun and Deno). */
+  fetch(request: Request, ctx?: ExecutionContextLike): Promise<Response>
   readonly auth: OidcSession
   readonly stats: AppStats
 }
@@ -90,16 +109,24 @@ const json = (body: unknown, status = 200, headers?: Headers): Response => {
 }
 
 /**
- * The store, counting completed loads (the app's only instrumentation of the library). Every
- * other member (a stateful store's lookups included) is the store's own, through the prototype.
+ * The store, counting completed loads and saves (the app's only instrumentation of the library);
+ * with `io`, every save first awaits it (a subrequest, as a KV or Redis-over-HTTP store makes).
+ * Every other member (a stateful store's lookups included) is the store's own, through the
+ * prototype.
  */
-function counted(store: SessionStore, stats: AppStats): SessionStore {
+function counted(store: SessionStore, stats: AppStats, io?: () => Promise<void>): SessionStore {
   const load: SessionStore['load'] = async (ctx) => {
     const result = await store.load(ctx)
     stats.loads += 1
     return result
   }
-  return Object.assign(Object.create(store) as SessionStore, { load })
+  const save: SessionStore['save'] = async (ctx, session) => {
+    await io?.()
+    const saved = await store.save(ctx, session)
+    stats.saves += 1
+    return saved
+  }
+  return Object.assign(Object.create(store) as SessionStore, { load, save })
 }
 
 /** Seal a session with the cookie store, open it from the `Set-Cookie` lines, tamper once. */
@@ -166,12 +193,18 @@ const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)}
 export function createApp(env: RuntimeEnv): TestApp {
   const appUrl = required(env, 'APP_URL').replace(/\/+$/, '')
   const secret = required(env, 'SESSION_SECRET')
-  const stats: AppStats = { loads: 0, refresh: {}, refreshErrors: [], inflight: 0 }
+  const stats: AppStats = { loads: 0, saves: 0, refresh: {}, refreshErrors: [], inflight: 0 }
   let clockOffsetMs = 0
   const now = () => Date.now() + clockOffsetMs
   const kind = env.SESSION_STORE ?? 'cookie'
   if (kind !== 'cookie' && kind !== 'memory') throw new Error('SESSION_STORE: cookie | memory')
+  if (![undefined, '0', 'handling'].includes(env.WAIT_UNTIL))
+    throw new Error('WAIT_UNTIL: unset | 0 | handling')
   const store = kind === 'memory' ? memoryStore() : cookieStore({ secrets: [secret] })
+  const storeIoUrl = new URL('/__store-io', required(env, 'OIDC_ISSUER'))
+  const storeIo = async () => {
+    await (await fetch(storeIoUrl, { method: 'POST' })).arrayBuffer()
+  }
 
   const auth = createOidcSession({
     issuer: required(env, 'OIDC_ISSUER'),
@@ -182,7 +215,7 @@ export function createApp(env: RuntimeEnv): TestApp {
     redirectUri: `${appUrl}/callback`,
     postLogoutRedirectUri: `${appUrl}/`,
     secrets: [secret],
-    store: counted(store, stats),
+    store: counted(store, stats, env.STORE_IO === '1' ? storeIo : undefined),
     now,
     ...(env.REFRESH_BACKGROUND === '1' ? { refresh: { background: true } } : {}),
     events: {
@@ -195,9 +228,19 @@ export function createApp(env: RuntimeEnv): TestApp {
     },
   })
 
-  async function route(request: Request): Promise<Response> {
+  // What every auth call of one request gets: the request's `waitUntil` on Workers.
+  const requestOptions = (ctx: ExecutionContextLike | undefined): AuthenticateOptions =>
+    ctx && env.WAIT_UNTIL !== '0' ? { waitUntil: (promise) => ctx.waitUntil(promise) } : {}
+
+  /** `response`, with the whole handling handed to `ctx.waitUntil` when `WAIT_UNTIL=handling`. */
+  const handling = (response: Promise<Response>, ctx: ExecutionContextLike | undefined) => {
+    if (ctx && env.WAIT_UNTIL === 'handling') ctx.waitUntil(response.catch(() => undefined))
+    return response
+  }
+
+  async function route(request: Request, options: AuthenticateOptions): Promise<Response> {
     const url = new URL(request.url)
-    const served = await auth.handler(request)
+    const served = await auth.handler(request, options)
     if (served) return served
 
     if (url.pathname.startsWith('/__test/')) {
@@ -217,7 +260,7 @@ export function createApp(env: RuntimeEnv): TestApp {
         case 'GET /__test/authenticate': {
           // What authenticate() says, with the error behind a failure (name and message down the
           // cause chain: the library's messages and the runtime's, never a token).
-          const result = await auth.authenticate(request)
+          const result = await auth.authenticate(request, options)
           return json(
             {
               reason: result.reason,
@@ -234,7 +277,7 @@ export function createApp(env: RuntimeEnv): TestApp {
     }
 
     if (request.method === 'GET' && (url.pathname === '/api/me' || url.pathname === '/')) {
-      const result = await auth.protect(request)
+      const result = await auth.protect(request, options)
       if (!result.ok) return result.response
       const { session } = result
       if (url.pathname === '/') {
@@ -258,10 +301,10 @@ export function createApp(env: RuntimeEnv): TestApp {
   return {
     auth,
     stats,
-    async fetch(request) {
+    async fetch(request, ctx) {
       stats.inflight += 1
       try {
-        return await route(request)
+        return await handling(route(request, requestOptions(ctx)), ctx)
       } finally {
         stats.inflight -= 1
       }
@@ -272,24 +315,17 @@ export function createApp(env: RuntimeEnv): TestApp {
 // One app per isolate/process, built at the first request (Workers hand `env` to `fetch` only).
 let app: TestApp | undefined
 
-/** The part of a Workers `ExecutionContext` the app uses. */
-export interface ExecutionContextLike {
-  waitUntil(promise: Promise<unknown>): void
-}
-
 export default {
   /**
    * The Workers-style entry point; Bun and Deno launchers call it with their environment.
    *
    * @param request the request
    * @param env the runtime's environment
-   * @param ctx Workers only: the execution context (`WAIT_UNTIL=1` uses its `waitUntil`)
+   * @param ctx Workers only: the execution context, whose `waitUntil` every auth call gets
    * @returns the response
    */
   fetch(request: Request, env: RuntimeEnv, ctx?: ExecutionContextLike): Promise<Response> {
     app ??= createApp(env)
-    const response = app.fetch(request)
-    if (env.WAIT_UNTIL === '1' && ctx) ctx.waitUntil(response.catch(() => undefined))
-    return response
+    return app.fetch(request, ctx)
   },
 }

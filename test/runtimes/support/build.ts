@@ -140,21 +140,18 @@ const targets: Record<
   workerd: { entry: 'app.ts', platform: 'browser', conditions: ['workerd', 'worker', 'browser'] },
 }
 
-/**
- * Bundle the test app for `runtime` into `outDir/app.mjs`.
- *
- * @param runtime which runtime's launcher, platform and conditions
- * @param outDir where to write the bundle
- * @returns the bundle's path and the inputs esbuild read from the built package
- * @throws when the bundle fails or (workerd) imports a `node:*` module
- */
-export async function bundleApp(
-  runtime: Runtime,
-  outDir: string,
-): Promise<{ file: string; packageInputs: string[] }> {
-  const consumer = builtPackage()
+/** What a bundle is: its code and the inputs esbuild read from the built package. */
+interface Bundle {
+  code: Uint8Array
+  packageInputs: string[]
+}
+
+// Bundles of this test process, by runtime and built package: a test file that starts several
+// apps bundles once.
+const bundles = new Map<string, Promise<Bundle>>()
+
+async function bundle(runtime: Runtime, consumer: string): Promise<Bundle> {
   const target = targets[runtime]
-  const file = join(outDir, 'app.mjs')
   const result = await build({
     entryPoints: [join(import.meta.dirname, '..', target.entry)],
     bundle: true,
@@ -162,7 +159,8 @@ export async function bundleApp(
     target: 'es2022',
     platform: target.platform,
     conditions: target.conditions,
-    outfile: file,
+    outfile: 'app.mjs',
+    write: false,
     metafile: true,
     logLevel: 'silent',
     plugins: [builtOidcSession(consumer)],
@@ -178,6 +176,35 @@ export async function bundleApp(
   const packageInputs = inputs.filter((input) => input.includes('node_modules/oidc-session/'))
   if (packageInputs.length === 0)
     throw new Error('the bundle does not contain the built oidc-session package')
+  const [output] = result.outputFiles
+  if (!output) throw new Error('esbuild wrote no bundle')
+  return { code: output.contents, packageInputs }
+}
+
+/**
+ * Bundle the test app for `runtime` into `outDir/app.mjs` (once per test process and source
+ * state; later calls write the same bundle).
+ *
+ * @param runtime which runtime's launcher, platform and conditions
+ * @param outDir where to write the bundle
+ * @returns the bundle's path and the inputs esbuild read from the built package
+ * @throws when the bundle fails or (workerd) imports a `node:*` module
+ */
+export async function bundleApp(
+  runtime: Runtime,
+  outDir: string,
+): Promise<{ file: string; packageInputs: string[] }> {
+  const consumer = builtPackage()
+  const key = `${runtime}\0${consumer}`
+  let pending = bundles.get(key)
+  if (!pending) {
+    pending = bundle(runtime, consumer)
+    bundles.set(key, pending)
+    pending.catch(() => bundles.delete(key))
+  }
+  const { code, packageInputs } = await pending
+  const file = join(outDir, 'app.mjs')
+  writeFileSync(file, code)
   return { file, packageInputs }
 }
 

@@ -9,7 +9,8 @@ import { createServer, request as httpRequest, type IncomingMessage, type Server
 import type { AddressInfo } from 'node:net'
 
 /** What a provider call is, as the proxy classifies it. */
-export type CallKind = 'discovery' | 'jwks' | 'token:refresh_token' | 'token:other' | 'other'
+export type CallKind =
+  'discovery' | 'jwks' | 'token:refresh_token' | 'token:other' | 'store-io' | 'other'
 
 /** One call the worker made. */
 export interface OutboundCall {
@@ -44,6 +45,8 @@ function classify(req: IncomingMessage, body: Buffer): CallKind {
   const path = new URL(req.url ?? '/', 'http://x').pathname
   if (path === '/.well-known/openid-configuration') return 'discovery'
   if (path === '/jwks') return 'jwks'
+  // The test app's stand-in for a store's subrequest (`STORE_IO=1`): the provider answers 404.
+  if (path === '/__store-io') return 'store-io'
   if (path === '/token' && req.method === 'POST') {
     const grant = new URLSearchParams(body.toString('utf8')).get('grant_type')
     return grant === 'refresh_token' ? 'token:refresh_token' : 'token:other'

@@ -4,7 +4,7 @@
  */
 import type { JWK } from 'jose'
 
-import { Agent } from '../../fixtures/agent.js'
+import { Agent, CookieJar } from '../../fixtures/agent.js'
 import {
   DEFAULT_CLIENT,
   clientMetadata,
@@ -35,6 +35,8 @@ export interface WorkerBed {
   me(cookie: string, options?: RequestOptions): Promise<Response>
   /** `GET /__test/authenticate` with `cookie`: authenticate()'s reason and error chain. */
   authenticate(cookie: string, options?: RequestOptions): Promise<AuthenticateAnswer>
+  /** The `Cookie` header a browser sends after it sent `cookie` and got `setCookie` back. */
+  nextCookie(cookie: string, setCookie: readonly string[]): string
   /** Cancels the request sent with `x-edge-id: id`, as the edge does when its client goes away. */
   cancel(id: string): Promise<void>
   close(): Promise<void>
@@ -54,6 +56,8 @@ export interface AuthenticateAnswer {
   sub: string | null
   /** `Name: message` of the error and its causes. */
   error: string[]
+  /** The `Set-Cookie` lines of the answer (the result's headers). */
+  setCookie: string[]
 }
 
 /** Options of {@link startWorkerBed}. */
@@ -61,7 +65,7 @@ export interface WorkerBedOptions {
   compatibilityDate?: string
   /** Serve the app behind the edge stand-in (see `edge.ts`). */
   edge?: boolean
-  env?: Pick<RuntimeEnv, 'SESSION_STORE' | 'REFRESH_BACKGROUND' | 'WAIT_UNTIL'>
+  env?: Pick<RuntimeEnv, 'SESSION_STORE' | 'STORE_IO' | 'REFRESH_BACKGROUND' | 'WAIT_UNTIL'>
   /** The provider's private signing keys (to sign logout tokens as the provider). */
   jwks?: JWK[]
 }
@@ -154,10 +158,19 @@ export async function startWorkerBed(options: WorkerBedOptions = {}): Promise<Wo
     authenticate: (cookie, options) =>
       quiet(
         get('/__test/authenticate', cookie, options).then(async (response) => {
-          const body = (await response.json()) as Omit<AuthenticateAnswer, 'status'>
-          return { status: response.status, ...body }
+          const body = (await response.json()) as Omit<AuthenticateAnswer, 'status' | 'setCookie'>
+          return { status: response.status, ...body, setCookie: response.headers.getSetCookie() }
         }),
       ),
+    nextCookie(cookie, setCookie) {
+      const jar = new CookieJar()
+      for (const pair of cookie.split(/;\s*/).filter(Boolean)) {
+        const eq = pair.indexOf('=')
+        jar.set(app.url, pair.slice(0, eq), pair.slice(eq + 1))
+      }
+      jar.store(app.url, setCookie)
+      return jar.header(app.url)
+    },
     async cancel(id) {
       const response = await fetch(`${app.url}/__edge/cancel?id=${id}`, { method: 'POST' })
       if (!response.ok) throw new Error(`cancel ${id}: ${response.status}`)
