@@ -5,19 +5,19 @@
  * Server Components and routes, and answers back-channel logouts with a 400: an in-memory
  * revocation list cannot reach the other Edge isolates.
  */
-import { NextResponse, type NextRequest } from 'next/server'
+import { NextResponse, type NextFetchEvent, type NextRequest } from 'next/server'
 import { oidcProxy } from 'oidc-session/next'
 import { getAuth } from './lib/auth'
 import { setTestClock } from './lib/test-clock'
 
 const auth = oidcProxy(getAuth)
 
-export async function middleware(request: NextRequest): Promise<Response> {
+export async function middleware(request: NextRequest, event: NextFetchEvent): Promise<Response> {
   if (request.nextUrl.pathname === '/test-clock') {
     await setTestClock(request) // test-only (EXAMPLE_TEST_CLOCK=1): this isolate; the route sets Node's
     return NextResponse.next()
   }
-  return auth(request)
+  return auth(request, event)
 }
 
 export const config = {

@@ -9,7 +9,7 @@
  */
 import { parseSetCookie } from 'cookie'
 import { cookies, headers } from 'next/headers'
-import { NextResponse, type NextRequest } from 'next/server'
+import { NextResponse, type NextFetchEvent, type NextRequest } from 'next/server'
 import {
   invalidArg,
   SessionRequiredError,
@@ -123,6 +123,9 @@ function forward(request: NextRequest, setCookies: Headers): NextResponse {
  * 3. otherwise the request continues to its page or route; when the session was refreshed, the
  *    new cookies go to the browser and replace the old ones in the request's `Cookie` header.
  *
+ * A refresh started by a request is handed to Next.js's `event.waitUntil`, so it completes even
+ * when that request is cancelled.
+ *
  * On the Edge runtime, refresh is single-flight per isolate and a cookie session works anywhere;
  * a back-channel logout is refused with a `400` by default, since it could not reach the other
  * isolates (see {@link ProxyOptions.backchannelLogout}).
@@ -148,23 +151,25 @@ function forward(request: NextRequest, setCookies: Headers): NextResponse {
 export function oidcProxy(
   auth: AuthSource,
   options: ProxyOptions = {},
-): (request: NextRequest) => Promise<Response> {
+): (request: NextRequest, event?: NextFetchEvent) => Promise<Response> {
   const protect = options.protect ?? (() => true)
   if (typeof protect !== 'function')
     throw invalidArg('"protect" must be a function', 'ERR_INVALID_ARG_TYPE')
   const policy = policyOf(options)
-  return async function proxy(request) {
+  return async function proxy(request, event) {
     const manager = resolve(auth)
+    // A refresh this request starts outlives it (others of the isolate may be waiting for it).
+    const keep = event ? { waitUntil: (promise: Promise<unknown>) => event.waitUntil(promise) } : {}
     try {
       const refused = backchannelRefusal(manager, request, policy)
       if (refused) return refused
-      const routed = await manager.handler(request)
+      const routed = await manager.handler(request, keep)
       if (routed) return routed
       if (protect(request)) {
-        const result = await manager.protect(request)
+        const result = await manager.protect(request, keep)
         return result.ok ? forward(request, result.headers) : result.response
       }
-      return forward(request, (await manager.authenticate(request)).headers)
+      return forward(request, (await manager.authenticate(request, keep)).headers)
     } catch (error) {
       return manager.errorResponse(request, error)
     }

@@ -113,6 +113,22 @@ describe('oidcProxy', () => {
     expect(provider.counters.token.refresh_token).toBe(1)
   })
 
+  it("hands the refresh to Next.js's event.waitUntil, so a cancelled request does not lose it", async () => {
+    const target = await bed()
+    const agent = await login(target, 'bea')
+    target.clock.seconds = 400
+    const kept: Promise<unknown>[] = []
+    const event = { waitUntil: (promise: Promise<unknown>) => void kept.push(promise) }
+    const request = new NextRequest(`${target.url}/api/me`, {
+      headers: { ...API, cookie: agent.jar.header(target.url) },
+    })
+    const response = await oidcProxy(target.auth)(request, event as never)
+    expect(response.headers.get('x-middleware-next')).toBe('1')
+    expect(kept.length).toBeGreaterThan(0)
+    await Promise.all(kept)
+    expect(provider.counters.token.refresh_token).toBe(1)
+  })
+
   it('end to end behind the stand-in: the route behind the proxy sees the refreshed cookie', async () => {
     const target = await bed()
     const agent = await login(target, 'carol')
