@@ -31,6 +31,7 @@ export {
   CallbackError,
   CookieTooLargeError,
   DiscoveryError,
+  DiscoveryIssuerMismatchError,
   LogoutTokenError,
   OidcSessionError,
   ProviderResponseError,
@@ -43,11 +44,14 @@ export {
 } from './errors.js'
 export type { CallbackErrorCode, OidcSessionErrorCode, SessionFailure } from './errors.js'
 export { ProviderErrorDetails } from './oidc/provider.js'
+export { PROVIDER_NAMES, isProviderName } from './oidc/profiles.js'
+export type { EndSessionInput, ProviderMetadata, ProviderName } from './oidc/profiles.js'
+export type { EndSessionHook } from './oidc/end-session.js'
 export { idTokenClaims } from './session/session.js'
 export type { Session } from './session/session.js'
 export type { SessionEndReason, SessionEvents } from './session/events.js'
 export type { TokenSet } from './tokens/token-set.js'
-export { tokenDeadlines, tokenState } from './tokens/lifecycle.js'
+export { refreshTokenExpired, tokenDeadlines, tokenState } from './tokens/lifecycle.js'
 export type { TokenState, TokenStateOptions } from './tokens/lifecycle.js'
 export { mergeTokens } from './tokens/merge.js'
 export { cookieStore } from './stores/cookie/index.js'

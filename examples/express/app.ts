@@ -2,7 +2,14 @@
  * The Express example: the examples contract of oidc-session (see the README beside this file).
  */
 import express, { type Express } from 'express'
-import { createOidcSession, type OidcSession, type SessionStore } from 'oidc-session'
+import {
+  PROVIDER_NAMES,
+  createOidcSession,
+  isProviderName,
+  type OidcSession,
+  type ProviderName,
+  type SessionStore,
+} from 'oidc-session'
 import { oidcRouter, protect, sendResponse, fromNodeRequest } from 'oidc-session/express'
 import {
   redisLock,
@@ -23,6 +30,26 @@ export interface ExampleEnv {
   SESSION_SECRET?: string
   SESSION_STORE?: string
   REDIS_URL?: string
+  /** Optional: the explicit provider profile (`google`, `cognito`, `entra`, `auth0`, `okta`, `keycloak`, `zitadel`). */
+  OIDC_PROVIDER?: string
+}
+
+/**
+ * The provider profile named by `OIDC_PROVIDER`, or `undefined` (detect it) when unset or empty.
+ * The other examples import this function (or copy it) so that they all read the variable alike.
+ *
+ * @param env the environment (`OIDC_PROVIDER`)
+ * @returns the profile name to pass as the `provider` option, or `undefined`
+ * @throws Error naming the accepted values when `OIDC_PROVIDER` names no profile
+ */
+export function providerFromEnv(env: {
+  OIDC_PROVIDER?: string | undefined
+}): ProviderName | undefined {
+  const value = env.OIDC_PROVIDER?.trim().toLowerCase()
+  if (!value) return undefined
+  if (!isProviderName(value))
+    throw new Error(`OIDC_PROVIDER must be one of ${PROVIDER_NAMES.join(', ')}`)
+  return value
 }
 
 function required(env: ExampleEnv, name: keyof ExampleEnv): string {
@@ -62,8 +89,10 @@ export function createAuth(env: ExampleEnv, store?: SessionStore): OidcSession {
     if (!redis) throw new Error('SESSION_STORE=redis needs REDIS_URL')
     store = createRedisStore(redis)
   }
+  const provider = providerFromEnv(env)
   return createOidcSession({
     issuer: required(env, 'OIDC_ISSUER'),
+    ...(provider ? { provider } : {}),
     client: {
       id: required(env, 'OIDC_CLIENT_ID'),
       ...(env.OIDC_CLIENT_SECRET ? { secret: env.OIDC_CLIENT_SECRET } : {}),

@@ -7,13 +7,14 @@
 import { decodeJwt } from 'jose'
 import { StoreUnavailableError, OidcSessionError } from '../errors.js'
 import { randomId } from '../lib/random.js'
-import { buildEndSessionUrl, revokeToken } from '../oidc/end-session.js'
+import { endSessionUrl, revokeToken, type EndSessionHook } from '../oidc/end-session.js'
 import type { ProviderContext } from '../oidc/provider.js'
 import type { RefreshScheduler } from '../refresh/scheduler.js'
 import { getHeader, getMethod, getUrl, type RequestLike } from '../request/headers.js'
 import { escapeHtml, html, json, redirect, type Responder } from '../request/responses.js'
 import type { Session } from '../session/session.js'
 import type { SessionStore, StoreContext } from '../stores/types.js'
+import { refreshTokenExpired } from '../tokens/lifecycle.js'
 import type { TokenSet } from '../tokens/token-set.js'
 import type { RevocationList } from './revocation-list.js'
 
@@ -39,6 +40,8 @@ export interface LogoutSettings {
   revocationTimeoutMs: number
   postLogoutRedirectUri: URL
   postLogoutRedirectUris: readonly string[]
+  /** The application's logout URL builder (`logout.endSession`), tried before the profile's. */
+  endSession?: EndSessionHook | undefined
 }
 
 /** What the logout flow needs from the manager. */
@@ -59,6 +62,8 @@ export interface LogoutDeps {
   revocationList: RevocationList
   /** Seconds of clock tolerance (a revocation outlives its session by this much). */
   clockToleranceSeconds: number
+  /** Where a broken `logout.endSession` hook is reported. Default: nowhere. */
+  logger?: { warn(message: string): void }
   /** Time source, milliseconds. */
   now: () => number
 }
@@ -134,15 +139,21 @@ interface Candidate {
   tokens: TokenSet
   iat: number
   exp: number | undefined
+  /** Every claim of the id_token (decoded, verified when it was received). */
+  claims: Record<string, unknown>
 }
 
-function claimsOf(idToken: string | undefined): { iat: number; exp: number | undefined } | null {
+function claimsOf(
+  idToken: string | undefined,
+): { iat: number; exp: number | undefined; claims: Record<string, unknown> } | null {
   if (!idToken) return null
   try {
-    const { iat, exp } = decodeJwt(idToken)
+    const claims = decodeJwt(idToken)
+    const { iat, exp } = claims
     return {
       iat: typeof iat === 'number' ? iat : 0,
       exp: typeof exp === 'number' ? exp : undefined,
+      claims,
     }
   } catch {
     return null
@@ -165,18 +176,22 @@ const MAX_CHAIN = 8
  * 4. Follow the recent-result cache from the session's refresh token (refreshes a stale cookie has
  *    not seen yet, in any process sharing the cache) and pick, among every token set known, the
  *    id_token with the latest `iat`, and the latest refresh token.
- * 5. When that id_token has expired and a refresh token exists (`logout.refreshExpiredIdToken`,
- *    default on), refresh first so the hint is valid; if that fails, the expired id_token is left
- *    out (`client_id` + `logout_hint` instead), since strict providers refuse expired hints.
+ * 5. When that id_token has expired and a refresh token exists that has not expired itself
+ *    (`logout.refreshExpiredIdToken`, default on), refresh first so the hint is valid; if that
+ *    fails, the expired id_token is left out (`client_id` + `logout_hint` instead), since strict
+ *    providers refuse expired hints.
  * 6. Record the session as ended in the revocation list (by session id, for as long as the sealed
  *    session could live: every copy of the cookie, in every instance sharing the list, is refused
  *    from now on, and a refresh that completes later cannot bring it back), drop the grant's
  *    recent results, destroy it in the store (stateful stores leave a tombstone) and expire every
  *    cookie and chunk. Revoke the latest refresh token (RFC 7009, `logout.revokeRefreshToken`),
  *    best effort within `logout.revocationTimeoutMs`.
- * 7. `302` to the `end_session_endpoint` with `id_token_hint` (or `logout_hint`), `client_id`,
- *    `post_logout_redirect_uri` and `state`; without an end-session endpoint, `302` straight to
- *    the post-logout URI.
+ * 7. `302` to the provider's logout URL: the `logout.endSession` hook's, else the provider
+ *    profile's (an `EndSessionInput` with the hint, its claims, whether it has expired,
+ *    `sub`, the post-logout URI and `state`) — for `generic`, the `end_session_endpoint` with
+ *    `id_token_hint` (or `logout_hint`), `client_id`, `post_logout_redirect_uri` and `state`.
+ *    Without one (no end-session endpoint, Google, Okta without a valid hint, a hook answering
+ *    `false`), `302` straight to the post-logout URI.
  *
  * @param deps see {@link LogoutDeps}
  * @returns the handler behind `OidcSession.logout`
@@ -292,6 +307,8 @@ export function createLogout(
     }
 
     let idTokenHint: string | undefined
+    let idTokenExpired = false
+    let idTokenClaims: Record<string, unknown> | undefined
     let refreshToken: string | undefined
     const grant: string[] = []
     if (session) {
@@ -302,7 +319,14 @@ export function createLogout(
       let best = freshest(sets)
       const expired = (candidate: Candidate | undefined) =>
         candidate?.exp !== undefined && candidate.exp <= nowSeconds()
-      if (expired(best) && refreshToken !== undefined && settings.refreshExpiredIdToken) {
+      let leaveOut = false
+      // Never a refresh the provider said it would refuse (a refresh token past its expiry).
+      const refreshable =
+        refreshToken !== undefined &&
+        !refreshTokenExpired(latest, nowSeconds(), {
+          clockToleranceSeconds: deps.clockToleranceSeconds,
+        })
+      if (expired(best) && refreshable && settings.refreshExpiredIdToken) {
         try {
           const { tokens } = await scheduler.refresh(latest, undefined, {
             waitUntil: options.waitUntil,
@@ -313,9 +337,12 @@ export function createLogout(
         } catch {
           // Refresh impossible (grant gone, provider down): the expired hint is left out below.
         }
-        if (expired(best)) best = undefined
+        leaveOut = expired(best)
       }
-      idTokenHint = best?.tokens.idToken
+      // The claims stay known (Entra's `login_hint`) even when the token is no longer a hint.
+      idTokenClaims = best?.claims
+      idTokenExpired = expired(best)
+      if (!leaveOut) idTokenHint = best?.tokens.idToken
 
       // Ended for every instance first: if this fails, nothing has changed and a retry works.
       const now = nowSeconds()
@@ -342,13 +369,20 @@ export function createLogout(
     const postLogoutRedirectUri = targetUri(request, options)
     let target = postLogoutRedirectUri
     try {
-      const endSessionUrl = await buildEndSessionUrl(context, {
-        ...(idTokenHint ? { idTokenHint } : {}),
-        ...(session && !idTokenHint ? { logoutHint: session.sub } : {}),
-        postLogoutRedirectUri,
-        state: options.state ?? randomId(16),
-      })
-      if (endSessionUrl) target = endSessionUrl.href
+      const url = await endSessionUrl(
+        context,
+        {
+          idTokenHint,
+          idTokenExpired,
+          idTokenClaims,
+          sub: session?.sub,
+          postLogoutRedirectUri,
+          state: options.state ?? randomId(16),
+        },
+        settings.endSession,
+        (message) => deps.logger?.warn(message),
+      )
+      if (url) target = url.href
     } catch {
       // Provider unreachable: the local logout still happens.
     }

@@ -12,6 +12,8 @@ import {
   ProviderResponseError,
   ProviderUnavailableError,
 } from '../errors.js'
+import { discover } from './discovery.js'
+import { resolveProviderProfile, type ProviderName, type ProviderProfile } from './profiles.js'
 
 /** The client's registration at the provider, as the protocol layer needs it. */
 export interface ProviderClient {
@@ -28,8 +30,12 @@ export interface ProviderOptions {
   client: ProviderClient
   /** The callback URL registered at the provider. */
   redirectUri: URL
-  /** Scope of every login. */
+  /** Scope of every login, as configured (or the default). */
   scope: string
+  /** `true` when the application set `scope` itself: it is then sent as is, whatever the profile. */
+  scopeExplicit: boolean
+  /** The explicit provider profile (`provider` option); `undefined`: detected after discovery. */
+  provider: ProviderName | undefined
   /** Authorization parameters sent on every login. */
   authorizationParams: Readonly<Record<string, string>>
   /** Timeout of every provider call, milliseconds. */
@@ -45,6 +51,16 @@ export interface ProviderOptions {
 export interface ProviderContext {
   /** Authorization server metadata (discovered once, cached; failures retried after a cooldown). */
   metadata(): Promise<oauth.AuthorizationServer>
+  /**
+   * The provider profile: the explicit `provider` option, else detected from the issuer and the
+   * discovered metadata (see `resolveProviderProfile`). Rejects as {@link metadata} does.
+   */
+  profile(): Promise<ProviderProfile>
+  /**
+   * The profile as far as it is known now, without I/O: the one {@link profile} resolved, else the
+   * explicit one or the one the issuer alone names (before discovery).
+   */
+  currentProfile(): ProviderProfile
   readonly client: oauth.Client
   readonly clientAuth: oauth.ClientAuth
   /** Options for every `oauth4webapi` request: timeout signal, custom fetch, insecure loopback. */
@@ -95,12 +111,10 @@ export function createProviderContext(config: ProviderOptions): ProviderContext 
       settled: false,
       value: (async () => {
         try {
-          const response = await oauth.discoveryRequest(config.issuer, {
-            ...http(),
-            algorithm: 'oidc',
-          })
-          return await oauth.processDiscoveryResponse(config.issuer, response)
+          return await discover(config.issuer, { ...http(), algorithm: 'oidc' })
         } catch (error) {
+          // A configuration error (an issuer mismatch) passes through: it is not an outage.
+          if (error instanceof OidcSessionError) throw error
           throw new DiscoveryError(
             `discovery of the provider's metadata failed: ${describe(error)}`,
             { cause: safeCause(error) },
@@ -137,7 +151,22 @@ export function createProviderContext(config: ProviderOptions): ProviderContext 
           return metadata()
         })
 
-  return { metadata, client, clientAuth, http, options: config }
+  let profiled: { of: Promise<oauth.AuthorizationServer>; value: ProviderProfile } | undefined
+  const early = resolveProviderProfile(config.provider, config.issuer)
+  const currentProfile = () => profiled?.value ?? early
+  const profile = async () => {
+    const pending = metadata()
+    if (profiled?.of === pending) return profiled.value
+    const value = resolveProviderProfile(
+      config.provider,
+      config.issuer,
+      (await pending) as Parameters<typeof resolveProviderProfile>[2],
+    )
+    profiled = { of: pending, value }
+    return value
+  }
+
+  return { metadata, profile, currentProfile, client, clientAuth, http, options: config }
 }
 
 function createClientAuth(config: ProviderOptions): oauth.ClientAuth {

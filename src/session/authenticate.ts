@@ -28,6 +28,11 @@ export interface AuthenticatorDeps {
   lifecycle: TokenStateOptions
   /** Refresh due stateful sessions in the background (`refresh.background`). */
   background: boolean
+  /**
+   * Whether the provider allows a background refresh at all: `false` where a refresh revokes the
+   * access token it replaces (the provider profile's `backgroundRefresh`, Zitadel). Default: yes.
+   */
+  backgroundAllowed?: () => Promise<boolean>
   events: SessionEvents
   logger: { warn(message: string): void }
 }
@@ -73,8 +78,10 @@ function refreshFailure(error: OidcSessionError): Failure['reason'] {
  *
  * For one request: load the session (`StoreUnavailableError` → `store-unavailable`, nothing
  * deleted), refuse it when the revocation list covers it (logout, back-channel logout), classify
- * its tokens (`tokenState`), and when due or expired refresh them through the scheduler (one token
- * call per grant however many requests ask) and save the result (compare-and-set for stateful
+ * its tokens (`tokenState`: a session without a live refresh token ends as `unrefreshable` or,
+ * when the provider said its refresh token expires and it has, `refresh-expired`, before any
+ * token call), and when due or expired refresh them through the scheduler (one token call per
+ * grant however many requests ask) and save the result (compare-and-set for stateful
  * stores: a lost race takes the stored, newer session). A refresh that completes after the session
  * was ended cannot write it back: the revocation list is read again before saving. A refreshed
  * session too large for the cookie store is still served (the recent-result cache serves it to the
@@ -163,9 +170,10 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticator {
     if (revoked) return done(revoked)
     const session = loaded.session
     const state = tokenState(session.tokens, ctx.now, deps.lifecycle)
-    if (state === 'unrefreshable') {
-      if (mayWrite) await endSession(ctx, session, 'unrefreshable').catch(() => undefined)
-      return done({ ok: false, session: null, headers, reason: 'unrefreshable' })
+    if (state === 'unrefreshable' || state === 'refresh-expired') {
+      // Over: no refresh token, or one past the expiry the provider announced (no token call).
+      if (mayWrite) await endSession(ctx, session, state).catch(() => undefined)
+      return done({ ok: false, session: null, headers, reason: state })
     }
     if (state === 'fresh' || (!mayWrite && state === 'due')) {
       // Sealed under a previous key: re-seal under the current one. Best effort: the session is
@@ -175,7 +183,13 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticator {
     }
     if (!mayWrite) return { ok: false, session: null, headers, reason: 'refresh-required' }
     const waitUntil = guard(options.waitUntil)
-    if (state === 'due' && deps.background && store.stateful && (waitUntil || !onWorkers())) {
+    if (
+      state === 'due' &&
+      deps.background &&
+      store.stateful &&
+      (waitUntil || !onWorkers()) &&
+      (await (deps.backgroundAllowed?.() ?? Promise.resolve(true)))
+    ) {
       // Refresh ahead without blocking this request: the access token is still valid, and a
       // stateful store's cookie (a ticket) does not change when the session does. On Workers only
       // inside `waitUntil`: a detached promise dies with its request there.
@@ -183,7 +197,9 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticator {
         () => undefined,
       )
       waitUntil?.(background)
-      return done({ ok: true, session, headers, reason: 'refresh-deferred' })
+      // The caller gets its own copy: the background refresh updates the loaded one.
+      const served: Session = { ...session, tokens: { ...session.tokens } }
+      return done({ ok: true, session: served, headers, reason: 'refresh-deferred' })
     }
     // The whole step, the save included, outlives a cancelled request when `waitUntil` is given:
     // the rotated tokens must reach the store, not only the followers.

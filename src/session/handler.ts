@@ -35,7 +35,7 @@ type Run = (request: FormRequest, options: RequestOptions) => Promise<Response>
  *
  * | route | methods | does |
  * |---|---|---|
- * | `routes.login` | `GET`, `HEAD` | `login(request, { returnTo, authorizationParams })` from the query (allow-listed parameters only) |
+ * | `routes.login` | `GET`, `HEAD` | `login(request, { returnTo, reconsent, authorizationParams })` from the query (`reconsent=1`, allow-listed parameters only) |
  * | `routes.callback` | `GET`, `POST` (`response_mode=form_post`) | `callback(request)` |
  * | `routes.logout` | `GET`, `POST` | `logout(request)` |
  * | `routes.backchannelLogout` | `POST` | `backchannelLogout(request)` |
@@ -75,6 +75,7 @@ export function createHandler(
           const returnTo = query.get('returnTo')
           return operations.login(request, {
             ...(returnTo !== null ? { returnTo } : {}),
+            ...(query.get('reconsent') === '1' ? { reconsent: true } : {}),
             authorizationParams,
           })
         },

@@ -81,6 +81,7 @@ export function createOidcSession(options: OidcSessionConfig): OidcSession {
     loginPath: routes.login,
     noReturn: [routes.login, routes.callback, routes.logout, routes.backchannelLogout],
     classify: config.classify,
+    reconsent: () => context.currentProfile().reconsent,
   })
 
   const { authenticate, endSession } = createAuthenticator({
@@ -89,6 +90,11 @@ export function createOidcSession(options: OidcSessionConfig): OidcSession {
     revocationList,
     lifecycle: config.lifecycle,
     background: config.refresh.background,
+    backgroundAllowed: () =>
+      context.profile().then(
+        (profile) => profile.backgroundRefresh,
+        () => false,
+      ),
     events: config.events,
     logger: config.logger,
   })
@@ -116,6 +122,7 @@ export function createOidcSession(options: OidcSessionConfig): OidcSession {
     scheduler,
     revocationList,
     clockToleranceSeconds: config.lifecycle.clockToleranceSeconds,
+    logger: config.logger,
     now,
   })
   const backchannelLogout = createBackchannelLogout({
@@ -163,7 +170,7 @@ export function createOidcSession(options: OidcSessionConfig): OidcSession {
         : { ok: true, session, headers, reason }
     }
     // Failure answers carry cookie deletions only (see `deletionsOnly`), never a new cookie.
-    const response = responder.failureResponse(request, result.reason, result.headers)
+    const response = responder.failureResponse(request, result.reason, result.headers, result.error)
     const headers = new Headers()
     for (const line of response.headers.getSetCookie()) headers.append('set-cookie', line)
     return { ok: false, session: null, headers, reason: result.reason, response }

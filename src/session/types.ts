@@ -101,6 +101,14 @@ export interface LoginOptions {
   returnTo?: string
   /** Extra authorization parameters for this login (`prompt`, `login_hint`, `ui_locales`…). */
   authorizationParams?: Record<string, string>
+  /**
+   * Make the provider issue a refresh token again although the user consented before (Google
+   * issues one only at the first consent: this login then asks `prompt=consent`). The login route
+   * sets it from `reconsent=1`, which the failure answers of a session that ended without a usable
+   * refresh token (`unrefreshable`, `refresh-expired`) put in their login URL where the provider
+   * profile needs it (Google). Providers that need nothing for it ignore it. Default `false`.
+   */
+  reconsent?: boolean
 }
 
 /** Result of {@link OidcSession.accessToken}. */
@@ -140,9 +148,10 @@ export interface OidcSession {
    * Serve any auth route: `GET` login, `GET` (and `form_post` `POST`) callback, `GET|POST` logout,
    * `POST` back-channel logout, at the paths of {@link routes}. Errors become responses through
    * {@link errorResponse}. `undefined` for any other path or method, so middleware can fall
-   * through. On the login route, the query may carry `returnTo` and the allow-listed
-   * authorization parameters (`prompt`, `login_hint`, `acr_values`, `max_age`, `ui_locales`,
-   * `screen_hint`, `organization`, `domain_hint`), never anything else.
+   * through. On the login route, the query may carry `returnTo`, `reconsent=1` (see
+   * {@link LoginOptions.reconsent}) and the allow-listed authorization parameters (`prompt`,
+   * `login_hint`, `acr_values`, `max_age`, `ui_locales`, `screen_hint`, `organization`,
+   * `domain_hint`), never anything else.
    *
    * @param request a Web `Request`, or a request-like with an already-read `body`
    * @param options see {@link RequestOptions}

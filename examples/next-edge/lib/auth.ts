@@ -7,7 +7,13 @@
  * only choice here), refresh is single-flight per isolate, and the revocation list is in memory —
  * which is why the middleware answers back-channel logouts with a 400 (see the README).
  */
-import { createOidcSession, type OidcSession } from 'oidc-session'
+import {
+  createOidcSession,
+  isProviderName,
+  PROVIDER_NAMES,
+  type OidcSession,
+  type ProviderName,
+} from 'oidc-session'
 import { now, testClockEnabled } from './test-clock'
 
 const MANAGER = Symbol.for('oidc-session.examples.next-edge.auth')
@@ -18,6 +24,15 @@ function required(name: string): string {
   return value
 }
 
+/** `OIDC_PROVIDER` (optional): the explicit provider profile (as `examples/express` reads it). */
+function providerFromEnv(): ProviderName | undefined {
+  const value = process.env.OIDC_PROVIDER?.trim().toLowerCase()
+  if (!value) return undefined
+  if (!isProviderName(value))
+    throw new Error(`OIDC_PROVIDER must be one of ${PROVIDER_NAMES.join(', ')}`)
+  return value
+}
+
 function createAuth(): OidcSession {
   const appUrl = required('APP_URL').replace(/\/+$/, '')
   if ((process.env.SESSION_STORE ?? 'cookie') !== 'cookie')
@@ -25,8 +40,10 @@ function createAuth(): OidcSession {
   if (process.env.REDIS_URL)
     console.warn('examples/next-edge ignores REDIS_URL: the Edge runtime cannot open TCP sockets')
   const secret = process.env.OIDC_CLIENT_SECRET
+  const provider = providerFromEnv()
   return createOidcSession({
     issuer: required('OIDC_ISSUER'),
+    ...(provider ? { provider } : {}),
     client: { id: required('OIDC_CLIENT_ID'), ...(secret ? { secret } : {}) },
     redirectUri: `${appUrl}/callback`,
     postLogoutRedirectUri: `${appUrl}/`,

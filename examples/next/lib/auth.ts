@@ -9,7 +9,14 @@
  * `SESSION_STORE=redis` also keeps the sessions there (the cookie then holds only a ticket).
  */
 import { Redis } from 'ioredis'
-import { createOidcSession, type OidcSession, type SessionStore } from 'oidc-session'
+import {
+  createOidcSession,
+  isProviderName,
+  PROVIDER_NAMES,
+  type OidcSession,
+  type ProviderName,
+  type SessionStore,
+} from 'oidc-session'
 import {
   redisLock,
   redisReplayCache,
@@ -24,6 +31,15 @@ const MANAGER = Symbol.for('oidc-session.examples.next.auth')
 function required(name: string): string {
   const value = process.env[name]
   if (!value) throw new Error(`${name} is required`)
+  return value
+}
+
+/** `OIDC_PROVIDER` (optional): the explicit provider profile (as `examples/express` reads it). */
+function providerFromEnv(): ProviderName | undefined {
+  const value = process.env.OIDC_PROVIDER?.trim().toLowerCase()
+  if (!value) return undefined
+  if (!isProviderName(value))
+    throw new Error(`OIDC_PROVIDER must be one of ${PROVIDER_NAMES.join(', ')}`)
   return value
 }
 
@@ -43,8 +59,10 @@ function createAuth(): OidcSession {
     store = redisStore({ client: redis, idleTimeout: 8 * 3600 })
   }
   const secret = process.env.OIDC_CLIENT_SECRET
+  const provider = providerFromEnv()
   return createOidcSession({
     issuer: required('OIDC_ISSUER'),
+    ...(provider ? { provider } : {}),
     client: { id: required('OIDC_CLIENT_ID'), ...(secret ? { secret } : {}) },
     redirectUri: `${appUrl}/callback`,
     postLogoutRedirectUri: `${appUrl}/`,
