@@ -10,12 +10,7 @@
 import { parseSetCookie } from 'cookie'
 import { cookies, headers } from 'next/headers'
 import { NextResponse, type NextFetchEvent, type NextRequest } from 'next/server'
-import {
-  invalidArg,
-  SessionRequiredError,
-  type OidcSessionError,
-  type SessionFailure,
-} from '../../errors.js'
+import { invalidArg, SessionRequiredError, type OidcSessionError } from '../../errors.js'
 import { forwardCookies } from '../../request/forward-cookies.js'
 import type { Session } from '../../session/session.js'
 import type { AuthFailureReason, AuthSuccessReason, OidcSession } from '../../session/types.js'
@@ -30,14 +25,6 @@ export type AuthSource = OidcSession | (() => OidcSession)
 const resolve = (source: AuthSource): OidcSession =>
   typeof source === 'function' ? source() : source
 
-/** `true` inside the Edge runtime (Next.js sets the `EdgeRuntime` global there). */
-function isEdgeRuntime(): boolean {
-  return typeof (globalThis as { EdgeRuntime?: unknown }).EdgeRuntime === 'string'
-}
-
-/** What to do with back-channel logout requests (see {@link ProxyOptions.backchannelLogout}). */
-export type BackchannelPolicy = 'auto' | 'accept' | 'refuse'
-
 /** Options of {@link oidcProxy}. */
 export interface ProxyOptions {
   /**
@@ -47,49 +34,6 @@ export interface ProxyOptions {
    * routes. Requests that do not need a session still get their session refreshed when due.
    */
   protect?: (request: NextRequest) => boolean
-  /**
-   * Back-channel logout (`POST /backchannel-logout`). `'auto'` (default) accepts it on the Node
-   * runtime and refuses it on the Edge runtime, where there is no TCP (no Redis) and the
-   * in-memory revocation list would end the session in one isolate only: the provider is answered
-   * `400` `{ "error": "backchannel_logout_unavailable" }` rather than a `200` that would be a
-   * lie. `'accept'` always handles it (on Edge: only with a `logout.revocationList` every instance
-   * shares, reached over HTTP); `'refuse'` always answers that error.
-   */
-  backchannelLogout?: BackchannelPolicy
-}
-
-/** The validated back-channel policy of `options`. */
-function policyOf(options: Pick<ProxyOptions, 'backchannelLogout'>): BackchannelPolicy {
-  const policy = options.backchannelLogout ?? 'auto'
-  if (!['auto', 'accept', 'refuse'].includes(policy))
-    throw invalidArg('"backchannelLogout" must be "auto", "accept" or "refuse"')
-  return policy
-}
-
-/**
- * The answer to a back-channel logout this deployment cannot make visible to every instance, or
- * `undefined` when it can. Per OpenID Connect Back-Channel Logout 1.0 §2.8, a failed logout is a
- * `400`.
- */
-function backchannelRefusal(
-  auth: OidcSession,
-  request: Request,
-  policy: BackchannelPolicy,
-): Response | undefined {
-  if (policy === 'accept' || request.method !== 'POST') return undefined
-  if (new URL(request.url).pathname !== auth.routes.backchannelLogout) return undefined
-  if (policy === 'auto' && !isEdgeRuntime()) return undefined
-  return new Response(
-    JSON.stringify({
-      error: 'backchannel_logout_unavailable',
-      error_description:
-        'this deployment cannot end the session in every instance (its revocation list is process-local)',
-    }),
-    {
-      status: 400,
-      headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
-    },
-  )
 }
 
 /**
@@ -127,11 +71,11 @@ function forward(request: NextRequest, setCookies: Headers): NextResponse {
  * when that request is cancelled.
  *
  * On the Edge runtime, refresh is single-flight per isolate and a cookie session works anywhere;
- * a back-channel logout is refused with a `400` by default, since it could not reach the other
- * isolates (see {@link ProxyOptions.backchannelLogout}).
+ * the core refuses a back-channel logout with a `400` there unless the revocation list is shared,
+ * since it could not reach the other isolates (`logout.backchannel`).
  *
  * @param auth the session manager (or a function returning it)
- * @param options which requests need a session; back-channel logout policy
+ * @param options which requests need a session
  * @returns the function to export as `proxy` (or `middleware`); it never throws for a request: an
  *   unexpected error becomes `auth.errorResponse()` (503 for a provider or store outage, never a
  *   token in the body)
@@ -155,14 +99,11 @@ export function oidcProxy(
   const protect = options.protect ?? (() => true)
   if (typeof protect !== 'function')
     throw invalidArg('"protect" must be a function', 'ERR_INVALID_ARG_TYPE')
-  const policy = policyOf(options)
   return async function proxy(request, event) {
     const manager = resolve(auth)
     // A refresh this request starts outlives it (others of the isolate may be waiting for it).
     const keep = event ? { waitUntil: (promise: Promise<unknown>) => event.waitUntil(promise) } : {}
     try {
-      const refused = backchannelRefusal(manager, request, policy)
-      if (refused) return refused
       const routed = await manager.handler(request, keep)
       if (routed) return routed
       if (protect(request)) {
@@ -186,9 +127,7 @@ export type RouteHandler = (request: Request) => Promise<Response>
  * prefix). A path that is not an auth route gets `404`.
  *
  * @param auth the session manager (or a function returning it)
- * @param options back-channel logout policy (see {@link ProxyOptions.backchannelLogout})
  * @returns `{ GET, POST }`
- * @throws TypeError `ERR_INVALID_ARG_VALUE` for an unknown `backchannelLogout` policy
  * @example
  * ```ts
  * // app/login/route.ts (and the same line in callback/, logout/, backchannel-logout/)
@@ -199,16 +138,11 @@ export type RouteHandler = (request: Request) => Promise<Response>
  * ```
  * @see https://nextjs.org/docs/app/api-reference/file-conventions/route
  */
-export function handlers(
-  auth: AuthSource,
-  options: Pick<ProxyOptions, 'backchannelLogout'> = {},
-): { GET: RouteHandler; POST: RouteHandler } {
-  const policy = policyOf(options)
+export function handlers(auth: AuthSource): { GET: RouteHandler; POST: RouteHandler } {
   const handle: RouteHandler = async (request) => {
     const manager = resolve(auth)
     try {
-      const answer =
-        backchannelRefusal(manager, request, policy) ?? (await manager.handler(request))
+      const answer = await manager.handler(request)
       return (
         answer ??
         new Response(JSON.stringify({ error: 'not_found' }), {
@@ -367,7 +301,7 @@ export async function getAccessToken(
     if (result.error?.transient) throw result.error
     // `refresh-required` (a Server Component) is not a `SessionFailure` of the core's type.
     throw new SessionRequiredError(
-      result.reason as SessionFailure,
+      result.reason,
       result.error ? { cause: result.error } : undefined,
     )
   }

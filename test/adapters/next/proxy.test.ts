@@ -6,7 +6,7 @@
 import { NextRequest } from 'next/server'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { forwardCookies } from 'oidc-session'
-import { oidcProxy, type BackchannelPolicy, type ProxyOptions } from 'oidc-session/next'
+import { oidcProxy, type ProxyOptions } from 'oidc-session/next'
 import { Agent } from '../../fixtures/agent.js'
 import { NAVIGATION_HEADERS as NAV } from '../../fixtures/navigate.js'
 import { startProvider, type TestProvider } from '../../fixtures/provider.js'
@@ -204,27 +204,6 @@ describe('oidcProxy', () => {
       expect(response.headers.get('cache-control')).toBe('no-store')
       expect(await response.json()).toMatchObject({ error: 'backchannel_logout_unavailable' })
     })
-
-    it("Edge runtime, 'accept': handled by the core receiver; 'refuse' refuses on Node too", async () => {
-      const target = await bed()
-      ;(globalThis as { EdgeRuntime?: string }).EdgeRuntime = 'edge-runtime'
-      const accepted = await oidcProxy(target.auth, { backchannelLogout: 'accept' })(
-        post(target.url),
-      )
-      expect(await accepted.json()).toMatchObject({ error: 'invalid_request' })
-      delete (globalThis as { EdgeRuntime?: string }).EdgeRuntime
-      const refused = await oidcProxy(target.auth, { backchannelLogout: 'refuse' })(
-        post(target.url),
-      )
-      expect(await refused.json()).toMatchObject({ error: 'backchannel_logout_unavailable' })
-    })
-  })
-
-  it('refuses an unknown back-channel policy with ERR_INVALID_ARG_VALUE', async () => {
-    const target = await bed()
-    expect(() =>
-      oidcProxy(target.auth, { backchannelLogout: 'maybe' as BackchannelPolicy }),
-    ).toThrow(expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE' }))
   })
 
   it('takes a factory, called per request (lazy creation at request time)', async () => {
