@@ -6,6 +6,7 @@ export default defineConfig({
     'ajax/index': 'src/ajax/index.ts',
     'redis/index': 'src/stores/redis/index.ts',
     'adapters/express/index': 'src/adapters/express/index.ts',
+    'adapters/next/index': 'src/adapters/next/index.ts',
   },
   format: ['esm', 'cjs'],
   // All of src/ with Node's types (the Redis subpath and adapters use node:*); the core is checked
@@ -17,5 +18,5 @@ export default defineConfig({
   target: 'es2022',
   splitting: true,
   treeshake: true,
-  external: ['express', 'ioredis', 'redis', /^node:/],
+  external: ['express', 'ioredis', 'redis', 'next', /^next\//, /^node:/],
 })

@@ -8,6 +8,7 @@ export default defineConfig({
     // Tests and examples run against the sources; test/package/ checks the built package.
     alias: [
       { find: /^oidc-session\/express$/, replacement: src('adapters/express/index.ts') },
+      { find: /^oidc-session\/next$/, replacement: src('adapters/next/index.ts') },
       { find: /^oidc-session\/redis$/, replacement: src('stores/redis/index.ts') },
       { find: /^oidc-session\/ajax$/, replacement: src('ajax/index.ts') },
       { find: /^oidc-session$/, replacement: src('index.ts') },

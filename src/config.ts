@@ -267,6 +267,15 @@ export interface LogoutConfig {
    * can find sessions only). Default `false` (the provider has ended the grant already, usually).
    */
   backchannelRevokeRefreshTokens?: boolean
+  /**
+   * Whether to accept back-channel logouts this deployment may not be able to make visible to
+   * every instance. `'auto'` (default): refuse them — `400` `backchannel_logout_unavailable`, never
+   * a `200` that would be a lie (Back-Channel Logout 1.0 §2.8) — on runtimes made of isolates
+   * (the Edge runtime, Cloudflare Workers) when neither the revocation list nor the session store
+   * is shared; accept them everywhere else. `'accept'`: always (a list shared over HTTP, say).
+   * `'refuse'`: never.
+   */
+  backchannel?: 'auto' | 'accept' | 'refuse'
 }
 
 /** {@link LogoutConfig} validated and defaulted (the stores stay optional: defaults are per manager). */
@@ -281,6 +290,7 @@ export interface ResolvedLogoutConfig {
   logoutTokenMaxAgeSeconds: number
   backchannelRevokeRefreshTokens: boolean
   endSession: EndSessionHook | undefined
+  backchannel: 'auto' | 'accept' | 'refuse'
 }
 
 /** The refresh section, resolved (see `OidcSessionConfig.refresh`). */
@@ -362,6 +372,18 @@ function flag(value: unknown, name: string, fallback: boolean): boolean {
   if (typeof value !== 'boolean')
     throw invalidArg(`"${name}" must be a boolean`, 'ERR_INVALID_ARG_TYPE')
   return value
+}
+
+function oneOf<T extends string>(
+  value: unknown,
+  name: string,
+  allowed: readonly T[],
+  fallback: T,
+): T {
+  if (value === undefined) return fallback
+  if (!allowed.includes(value as T))
+    throw invalidArg(`"${name}" must be ${allowed.map((a) => `"${a}"`).join(', ')}`)
+  return value as T
 }
 
 function section<T>(value: T | undefined, name: string): T | Record<string, never> {
@@ -772,6 +794,12 @@ function resolveLogout(
       logout.backchannelRevokeRefreshTokens,
       'logout.backchannelRevokeRefreshTokens',
       false,
+    ),
+    backchannel: oneOf(
+      logout.backchannel,
+      'logout.backchannel',
+      ['auto', 'accept', 'refuse'],
+      'auto',
     ),
     endSession: logout.endSession,
   }

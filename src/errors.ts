@@ -186,9 +186,12 @@ export class RefreshRefusedError extends OidcSessionError {
 /** No usable session for an operation that needs one. */
 export class SessionRequiredError extends OidcSessionError {
   static readonly code = 'ERR_SESSION_REQUIRED'
-  /** Why there is no session. */
-  readonly reason: SessionFailure
-  constructor(reason: SessionFailure, options?: { cause?: unknown }) {
+  /**
+   * Why there is no session: a {@link SessionFailure}, or `refresh-required` (the access token
+   * needs a refresh and the call may not refresh: a React Server Component).
+   */
+  readonly reason: SessionFailure | 'refresh-required'
+  constructor(reason: SessionFailure | 'refresh-required', options?: { cause?: unknown }) {
     super('ERR_SESSION_REQUIRED', `no usable session (${reason})`, options)
     this.reason = reason
   }

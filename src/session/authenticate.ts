@@ -11,6 +11,7 @@ import {
   StoreUnavailableError,
 } from '../errors.js'
 import { BoundedMap } from '../lib/bounded-map.js'
+import { onWorkers } from '../lib/runtime.js'
 import { isRevoked, type RevocationList } from '../logout/revocation-list.js'
 import type { DpopKey } from '../oidc/dpop.js'
 import { safeCause } from '../oidc/provider.js'
@@ -63,11 +64,6 @@ const refreshError = (error: unknown): OidcSessionError =>
   error instanceof OidcSessionError
     ? error
     : new ProviderUnavailableError('the refresh failed', { cause: safeCause(error) })
-
-/** `true` on Cloudflare Workers (its runtime names itself in `navigator.userAgent`). */
-const onWorkers = (): boolean =>
-  (globalThis as { navigator?: { userAgent?: unknown } }).navigator?.userAgent ===
-  'Cloudflare-Workers'
 
 /** The `reason` for a refresh error that ends this request's session. */
 function refreshFailure(error: OidcSessionError): Failure['reason'] {

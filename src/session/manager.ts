@@ -6,12 +6,7 @@
  * @module
  */
 import { isManagedParam, resolveConfig, type OidcSessionConfig } from '../config.js'
-import {
-  invalidArg,
-  OidcSessionError,
-  SessionRequiredError,
-  type SessionFailure,
-} from '../errors.js'
+import { invalidArg, OidcSessionError, SessionRequiredError } from '../errors.js'
 import { createForwarder } from '../gateway/forward.js'
 import { createBackchannelLogout } from '../logout/backchannel.js'
 import { createLogout } from '../logout/logout.js'
@@ -180,6 +175,7 @@ export function createOidcSession(options: OidcSessionConfig): OidcSession {
     replayCache: config.logout.replayCache ?? memoryReplayCache(10_000, now),
     revocationList,
     revokeRefreshTokens: config.logout.backchannelRevokeRefreshTokens,
+    policy: config.logout.backchannel,
     revocationTimeoutMs: config.logout.revocationTimeoutMs,
     revocationTtlSeconds: config.absoluteDuration + config.lifecycle.clockToleranceSeconds,
     clockToleranceSeconds: config.lifecycle.clockToleranceSeconds,
@@ -193,7 +189,7 @@ export function createOidcSession(options: OidcSessionConfig): OidcSession {
     if (result.ok) return result.session
     if (result.error?.transient) throw result.error
     throw new SessionRequiredError(
-      result.reason as SessionFailure,
+      result.reason,
       result.error ? { cause: result.error } : undefined,
     )
   }
