@@ -16,6 +16,8 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
+    // Fails the run before any test when redis-server or Chromium is missing (test/setup/preflight.ts).
+    globalSetup: ['test/setup/preflight.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
