@@ -6,6 +6,10 @@ export default defineConfig({
     'ajax/index': 'src/ajax/index.ts',
     'redis/index': 'src/stores/redis/index.ts',
     'adapters/express/index': 'src/adapters/express/index.ts',
+    'adapters/node/index': 'src/adapters/node/index.ts',
+    'adapters/koa/index': 'src/adapters/koa/index.ts',
+    'adapters/fastify/index': 'src/adapters/fastify/index.ts',
+    'adapters/hono/index': 'src/adapters/hono/index.ts',
   },
   format: ['esm', 'cjs'],
   // All of src/ with Node's types (the Redis subpath and adapters use node:*); the core is checked
@@ -17,5 +21,5 @@ export default defineConfig({
   target: 'es2022',
   splitting: true,
   treeshake: true,
-  external: ['express', 'ioredis', 'redis', /^node:/],
+  external: ['express', 'koa', 'fastify', 'hono', 'ioredis', 'redis', /^node:/],
 })
