@@ -21,6 +21,7 @@ export interface AuthorizationRequest {
  * @param context the provider
  * @param extra extra authorization parameters for this login (`prompt`, `login_hint`, …); they
  *   override the configured ones but never the protocol's own (`state`, `nonce`, PKCE, …)
+ * @param redirectUri the redirect URI for this request (default: the configured one)
  * @returns the URL to send the browser to, and the {@link AuthorizationRequest} to keep
  * @see https://openid.net/specs/openid-connect-core-1_0.html#AuthRequest
  * @see https://www.rfc-editor.org/rfc/rfc7636 (PKCE)
@@ -28,6 +29,7 @@ export interface AuthorizationRequest {
 export async function buildAuthorizationUrl(
   context: ProviderContext,
   extra: Readonly<Record<string, string>> = {},
+  redirectUri: URL = context.options.redirectUri,
 ): Promise<{ url: URL; request: AuthorizationRequest }> {
   const as = await context.metadata()
   if (!as.authorization_endpoint) throw new TypeError('the provider has no authorization_endpoint')
@@ -39,7 +41,7 @@ export async function buildAuthorizationUrl(
   const params = { ...config.authorizationParams, ...extra }
   for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value)
   url.searchParams.set('client_id', config.client.id)
-  url.searchParams.set('redirect_uri', config.redirectUri.href)
+  url.searchParams.set('redirect_uri', redirectUri.href)
   url.searchParams.set('response_type', 'code')
   if (!url.searchParams.has('scope')) url.searchParams.set('scope', config.scope)
   url.searchParams.set('state', state)

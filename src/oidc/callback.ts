@@ -13,6 +13,7 @@ import { providerFailure, safeCause, type ProviderContext } from './provider.js'
  * verifier) and validate the id_token (`nonce`, `iss`, `aud`, `exp`, `auth_time` with `max_age`).
  *
  * @param params the callback's query parameters
+ * @param redirectUri the redirect URI the authorization request used (default: the configured one)
  * @returns the token endpoint response and the id_token's validated claims
  * @throws {@link CallbackError} `ERR_CALLBACK_STATE_MISMATCH` / `ERR_CALLBACK_PROVIDER_ERROR` / `ERR_CALLBACK_INVALID`
  * @throws `ProviderUnavailableError` when the token endpoint cannot be reached
@@ -22,6 +23,7 @@ export async function exchangeCode(
   context: ProviderContext,
   params: URLSearchParams,
   transaction: AuthorizationRequest,
+  redirectUri: URL = context.options.redirectUri,
 ): Promise<{ response: oauth.TokenEndpointResponse; claims: oauth.IDToken }> {
   const as = await context.metadata()
   let callbackParams: URLSearchParams
@@ -48,7 +50,7 @@ export async function exchangeCode(
       context.client,
       context.clientAuth,
       callbackParams,
-      context.options.redirectUri.href,
+      redirectUri.href,
       transaction.codeVerifier,
       context.http(),
     )

@@ -77,7 +77,7 @@ export function createOidcSession(options: OidcSessionConfig): OidcSession {
     now: nowSeconds(),
   })
   const responder = createResponder({
-    origin,
+    requestOrigin: config.requestOrigin,
     loginPath: routes.login,
     noReturn: [routes.login, routes.callback, routes.logout, routes.backchannelLogout],
     classify: config.classify,
@@ -93,7 +93,7 @@ export function createOidcSession(options: OidcSessionConfig): OidcSession {
     logger: config.logger,
   })
   const { login, callback } = createLogin({
-    origin,
+    requestOrigin: config.requestOrigin,
     context,
     store,
     storeContext,
@@ -106,6 +106,7 @@ export function createOidcSession(options: OidcSessionConfig): OidcSession {
   })
   const logout = createLogout({
     origin,
+    requestOrigin: config.requestOrigin,
     logoutPath: routes.logout,
     settings: config.logout,
     context,

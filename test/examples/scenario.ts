@@ -103,12 +103,12 @@ export function scenario(stack: Stack): void {
           response_types: ['code'],
           token_endpoint_auth_method: 'client_secret_basic',
         })
-        for (const [i, port] of ports.entries()) {
+        for (const port of ports) {
           const env: ExampleEnv = {
             OIDC_ISSUER: provider.issuer,
             OIDC_CLIENT_ID: clientId,
             OIDC_CLIENT_SECRET: clientSecret,
-            APP_URL: urls[i],
+            APP_URL: `http://127.0.0.1:${port}`,
             PORT: String(port),
             SESSION_SECRET: SECRET,
             SESSION_STORE: store,
