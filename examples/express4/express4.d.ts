@@ -3,6 +3,6 @@
  * types are those of `@types/express`, whose application API is the same for both.
  */
 declare module 'express4' {
-  import express = require('express')
+  import express from 'express'
   export = express
 }

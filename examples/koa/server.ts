@@ -5,4 +5,10 @@ import { createServer } from 'node:http'
 import { listen, run } from '../shared/index.js'
 import { createApp } from './app.js'
 
-run('koa', (env, port) => listen(createServer(createApp(env).callback()), port))
+run('koa', (env, port) => {
+  const callback = createApp(env).callback()
+  return listen(
+    createServer((req, res) => void callback(req, res)),
+    port,
+  )
+})

@@ -7,5 +7,11 @@ import { scenario, serveNode } from './scenario.js'
 
 scenario({
   name: 'koa',
-  start: (env, auth, port) => serveNode(createServer(createApp(env, auth).callback()), port),
+  start(env, auth, port) {
+    const callback = createApp(env, auth).callback()
+    return serveNode(
+      createServer((req, res) => void callback(req, res)),
+      port,
+    )
+  },
 })

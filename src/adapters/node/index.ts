@@ -160,15 +160,26 @@ function mergeSetCookies(res: ServerResponse, lines: Iterable<string>): void {
 
 /** Put back, as headers are written, the lines a later `setHeader`/`writeHead` replaced. */
 function restoreSetCookies(res: ServerResponse, pending: Set<string>, args: unknown[]): void {
-  const headers = args
-    .slice(1)
-    .find((arg): arg is OutgoingHttpHeaders => typeof arg === 'object' && !Array.isArray(arg))
-  const key = headers && Object.keys(headers).find((name) => name.toLowerCase() === 'set-cookie')
-  if (headers && key !== undefined) {
-    // writeHead(status, { 'set-cookie': … }) replaces what setHeader() put: merge into it.
-    const list = setCookieList(headers[key])
+  // writeHead(status, [message], headers): Set-Cookie given there replaces what setHeader() put.
+  const headers = args.slice(1).find((arg) => typeof arg === 'object' && arg !== null)
+  if (Array.isArray(headers)) {
+    // The flat form [name, value, name, value…]: gather its Set-Cookie pairs into one, with ours.
+    const given: string[] = []
+    for (let i = headers.length - 2; i >= 0; i -= 2) {
+      if (String(headers[i]).toLowerCase() !== 'set-cookie') continue
+      given.unshift(...setCookieList(headers[i + 1]))
+      headers.splice(i, 2)
+    }
+    if (given.length === 0) return mergeSetCookies(res, pending)
+    headers.push('Set-Cookie', [...given, ...[...pending].filter((line) => !given.includes(line))])
+    return
+  }
+  const record = headers as OutgoingHttpHeaders | undefined
+  const key = record && Object.keys(record).find((name) => name.toLowerCase() === 'set-cookie')
+  if (record && key !== undefined) {
+    const list = setCookieList(record[key])
     for (const line of pending) if (!list.includes(line)) list.push(line)
-    headers[key] = list
+    record[key] = list
   } else {
     mergeSetCookies(res, pending)
   }
