@@ -14,7 +14,8 @@
  *    hint; the pre-logout cookies (fresh and stale) are refused everywhere;
  * 6. back-channel logout from the provider ends another user's session on every instance.
  *
- * Time is moved with the app's injected clock, never slept on.
+ * Time is moved with the app's injected clock, never slept on. Last, the example is started as a
+ * user would (`npm run example -- <name>`, Redis store) and checked against the contract.
  */
 import type { Server } from 'node:http'
 import { Redis } from 'ioredis'
@@ -25,6 +26,7 @@ import { Agent } from '../fixtures/agent.js'
 import { NAVIGATION_HEADERS as NAV, rawRequest } from '../fixtures/navigate.js'
 import { freePort, startProvider, type TestProvider } from '../fixtures/provider.js'
 import { startRedis, type TestRedis } from '../fixtures/redis.js'
+import { ensureBuilt, spawnExample } from './spawn.js'
 
 /** How a stack's test serves its example in-process. */
 export interface Stack {
@@ -253,6 +255,77 @@ export function scenario(stack: Stack): void {
       })
     },
   )
+
+  contract(
+    stack.name,
+    () => provider,
+    () => redis,
+  )
+}
+
+/** The contract, against the example started by `npm run example -- <name>`. */
+function contract(name: string, provider: () => TestProvider, redis: () => TestRedis): void {
+  it(`npm run example -- ${name}: ready when GET / answers, then the contract's routes`, async () => {
+    await ensureBuilt()
+    const port = await freePort()
+    const url = `http://127.0.0.1:${port}`
+    const clientId = `spawned-${name}`
+    const clientSecret = `${clientId}-secret-${clientId}-secret-0123456789`
+    await provider().registerClient({
+      client_id: clientId,
+      client_secret: clientSecret,
+      redirect_uris: [`${url}/callback`],
+      post_logout_redirect_uris: [`${url}/`],
+      backchannel_logout_uri: `${url}/backchannel-logout`,
+      backchannel_logout_session_required: true,
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_basic',
+    })
+    const example = await spawnExample(name, url, {
+      OIDC_ISSUER: provider().issuer,
+      OIDC_CLIENT_ID: clientId,
+      OIDC_CLIENT_SECRET: clientSecret,
+      APP_URL: url,
+      PORT: String(port),
+      SESSION_SECRET: `${SECRET},previous-secret-previous-secret-previous-0123`,
+      SESSION_STORE: 'redis',
+      REDIS_URL: redis().url,
+    })
+    try {
+      const nav = await rawRequest(`${url}/`, { headers: NAV })
+      expect([nav.status, nav.headers.location]).toEqual([302, `${url}/login?returnTo=%2F`])
+      expect((await fetch(`${url}/api/me`, { headers: API })).status).toBe(401)
+      const agent = new Agent()
+      const { response } = await agent.login(`${url}/login?returnTo=/`, {
+        username: `${name}-user`,
+      })
+      expect(response.status).toBe(200)
+      expect(response.headers.get('content-type')).toMatch(/^text\/html/)
+      expect(await response.text()).toContain(`Signed in as ${name}-user`)
+      const me = await agent.fetch(`${url}/api/me`, { headers: API })
+      expect(((await me.json()) as { sub: string }).sub).toBe(`${name}-user`)
+      const info = await agent.fetch(`${url}/api/userinfo`, { headers: API })
+      expect(((await info.json()) as { sub: string }).sub).toBe(`${name}-user`)
+      const crossSite = await agent.fetch(`${url}/logout`, {
+        method: 'POST',
+        headers: { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' },
+      })
+      expect(crossSite.status).toBe(403)
+      const logout = await agent.fetch(`${url}/logout`, {
+        method: 'POST',
+        headers: { origin: url },
+      })
+      expect(logout.status).toBe(302)
+      expect(
+        new URL(logout.headers.get('location')!).searchParams.get('id_token_hint'),
+      ).toBeTruthy()
+      expect((await agent.fetch(`${url}/api/me`, { headers: API })).status).toBe(401)
+      expect(example.output()).toContain(`${name} example listening on ${url}`)
+    } finally {
+      await example.stop()
+    }
+  })
 }
 
 /** Serve a `node:http` request listener on `127.0.0.1:port`. */
