@@ -23,6 +23,9 @@ import {
 
 export type { OidcContext, ProtectedOidcContext }
 
+/** @deprecated Use {@link OidcContext} (it adds `ok`, and `warning` / `error`). */
+export type ExpressOidcContext = OidcContext
+
 declare module 'express-serve-static-core' {
   interface Request {
     /**
