@@ -8,8 +8,6 @@
  */
 import type { AuthResult, ProtectResult } from '../session/types.js'
 
-type WithoutHeaders<T> = T extends unknown ? Omit<T, 'headers'> : never
-
 /**
  * The session of a request, or why there is none: `ok` tells which. Left by `authenticate()`
  * (login optional).
@@ -19,7 +17,9 @@ type WithoutHeaders<T> = T extends unknown ? Omit<T, 'headers'> : never
  * const user = oidc.ok ? oidc.session.sub : null
  * ```
  */
-export type OidcContext = WithoutHeaders<AuthResult>
+export type OidcContext =
+  | Omit<Extract<AuthResult, { ok: true }>, 'headers'>
+  | Omit<Extract<AuthResult, { ok: false }>, 'headers'>
 
 /**
  * The context of a protected request: the session is there. Left by `protect()`.

@@ -127,6 +127,11 @@ export function createRequestOrigin(
  * @param origin the configured app origin
  * @param requestOrigin the request's origin
  * @returns the URL to use for this request
+ * @example
+ * ```ts
+ * onRequestOrigin(new URL('https://a.example/callback'), 'https://a.example', 'https://b.example')
+ * // → https://b.example/callback
+ * ```
  */
 export function onRequestOrigin(url: URL, origin: string, requestOrigin: string): URL {
   return requestOrigin === origin || url.origin !== origin

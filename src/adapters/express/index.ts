@@ -114,8 +114,7 @@ export function oidcRouter(auth: OidcSession): RequestHandler {
  * - `authenticate(auth, handler)`: a route handler whose `req.oidc` is typed as present.
  *
  * @param auth from `createOidcSession`
- * @param handler the route handler to run with `req.oidc` set
- * @returns the middleware (or route handler)
+ * @returns the middleware
  * @example
  * ```ts
  * app.get('/', authenticate(auth, (req, res) => {
@@ -124,6 +123,23 @@ export function oidcRouter(auth: OidcSession): RequestHandler {
  * ```
  */
 export function authenticate(auth: OidcSession): RequestHandler
+/**
+ * Login optional: load the session (refreshing it when due) into `req.oidc` and continue either
+ * way; refreshed-session cookies are appended to the response, whatever the handler sends.
+ *
+ * - `authenticate(auth)`: middleware; `req.oidc` is typed optional (`OidcContext | undefined`).
+ * - `authenticate(auth, handler)`: a route handler whose `req.oidc` is typed as present.
+ *
+ * @param auth from `createOidcSession`
+ * @param handler the route handler to run with `req.oidc` set
+ * @returns the route handler
+ * @example
+ * ```ts
+ * app.get('/', authenticate(auth, (req, res) => {
+ *   res.send(req.oidc.ok ? `hello ${req.oidc.session.sub}` : 'sign in')
+ * }))
+ * ```
+ */
 export function authenticate<P = ParamsDictionary>(
   auth: OidcSession,
   handler: AuthenticatedHandler<P>,
@@ -149,14 +165,30 @@ export function authenticate(auth: OidcSession, handler?: AuthenticatedHandler):
  *   `!`), async allowed on Express 4 too.
  *
  * @param auth from `createOidcSession`
+ * @returns the middleware
+ * @example
+ * ```ts
+ * app.get('/orders', protect(auth), listOrders) // req.oidc?.session in listOrders
+ * ```
+ */
+export function protect(auth: OidcSession): RequestHandler
+/**
+ * Protect a route: continue with the session in `req.oidc`, or answer for it — 401 JSON to API
+ * calls, 302 to login for navigations, 503 when the provider or store is down. Refreshed-session
+ * cookies are appended to whatever the route sends.
+ *
+ * - `protect(auth)`: middleware; `req.oidc` is then typed optional.
+ * - `protect(auth, handler)`: a route handler whose `req.oidc.session` is typed as present (no
+ *   `!`), async allowed on Express 4 too.
+ *
+ * @param auth from `createOidcSession`
  * @param handler the route handler to run with the session
- * @returns the middleware (or route handler)
+ * @returns the route handler
  * @example
  * ```ts
  * app.get('/api/me', protect(auth, (req, res) => res.json({ sub: req.oidc.session.sub })))
  * ```
  */
-export function protect(auth: OidcSession): RequestHandler
 export function protect<P = ParamsDictionary>(
   auth: OidcSession,
   handler: ProtectedHandler<P>,

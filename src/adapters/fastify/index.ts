@@ -187,14 +187,31 @@ function wrap(
  *   `OidcSessionError` it throws (such as `auth.userinfo()` failing) becomes its answer.
  *
  * @param auth from `createOidcSession`
+ * @returns the preHandler
+ * @example
+ * ```ts
+ * app.get('/orders', { preHandler: protect(auth) }, listOrders) // request.oidc set
+ * ```
+ */
+export function protect(auth: OidcSession): preHandlerAsyncHookHandler
+/**
+ * Protect a route: continue with the session in `request.oidc`, or answer for it — 401 JSON to
+ * API calls, 302 to login for navigations, 503 when the provider or store is down. Refreshed-
+ * session cookies are added to the reply.
+ *
+ * - `protect(auth)`: a preHandler (`{ preHandler: protect(auth) }`, or `addHook('preHandler', …)`
+ *   for a whole encapsulated context); `request.oidc` is then typed `OidcContext | null`.
+ * - `protect(auth, handler)`: a route handler whose `request.oidc.session` is typed as present; an
+ *   `OidcSessionError` it throws (such as `auth.userinfo()` failing) becomes its answer.
+ *
+ * @param auth from `createOidcSession`
  * @param handler the route handler to run with the session
- * @returns the preHandler (or route handler)
+ * @returns the route handler
  * @example
  * ```ts
  * app.get('/api/me', protect(auth, (request) => ({ sub: request.oidc.session.sub })))
  * ```
  */
-export function protect(auth: OidcSession): preHandlerAsyncHookHandler
 export function protect<RouteGeneric extends RouteGenericInterface = RouteGenericInterface>(
   auth: OidcSession,
   handler: ProtectedHandler<RouteGeneric>,
@@ -215,14 +232,28 @@ export function protect(
  * - `authenticate(auth, handler)`: a route handler whose `request.oidc` is typed as present.
  *
  * @param auth from `createOidcSession`
- * @param handler the route handler to run
- * @returns the preHandler (or route handler)
+ * @returns the preHandler
  * @example
  * ```ts
  * app.get('/', authenticate(auth, (request) => (request.oidc.ok ? request.oidc.session.sub : 'guest')))
  * ```
  */
 export function authenticate(auth: OidcSession): preHandlerAsyncHookHandler
+/**
+ * Login optional: load the session (refreshing it when due) into `request.oidc` and continue
+ * either way; refreshed-session cookies are added to the reply.
+ *
+ * - `authenticate(auth)`: a preHandler.
+ * - `authenticate(auth, handler)`: a route handler whose `request.oidc` is typed as present.
+ *
+ * @param auth from `createOidcSession`
+ * @param handler the route handler to run
+ * @returns the route handler
+ * @example
+ * ```ts
+ * app.get('/', authenticate(auth, (request) => (request.oidc.ok ? request.oidc.session.sub : 'guest')))
+ * ```
+ */
 export function authenticate<RouteGeneric extends RouteGenericInterface = RouteGenericInterface>(
   auth: OidcSession,
   handler: AuthenticatedHandler<RouteGeneric>,

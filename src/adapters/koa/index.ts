@@ -25,8 +25,8 @@ export interface AuthenticatedState {
   oidc: OidcContext
 }
 
-/** The part of a Koa context the adapter uses (Koa 2 and 3 alike). */
-type KoaContext = ParameterizedContext<unknown, DefaultContext, unknown>
+/** Any Koa context (Koa 2 and 3 alike), whatever its state. */
+export type KoaContext = ParameterizedContext<unknown, DefaultContext, unknown>
 
 /**
  * Answer with a Web `Response` through Koa: status, headers, every `Set-Cookie` line (appended,
@@ -96,7 +96,6 @@ export function oidcRouter(auth: OidcSession): Middleware {
  * - `authenticate(auth, handler)`: runs `handler` with `ctx.state.oidc` typed as present.
  *
  * @param auth from `createOidcSession`
- * @param handler the middleware to run with `ctx.state.oidc` set
  * @returns the middleware
  * @example
  * ```ts
@@ -106,6 +105,23 @@ export function oidcRouter(auth: OidcSession): Middleware {
  * ```
  */
 export function authenticate(auth: OidcSession): Middleware<AuthenticatedState>
+/**
+ * Login optional: load the session (refreshing it when due) into `ctx.state.oidc` and continue
+ * either way; refreshed-session cookies go out with whatever the route answers.
+ *
+ * - `authenticate(auth)`: middleware typed `Middleware<AuthenticatedState>`.
+ * - `authenticate(auth, handler)`: runs `handler` with `ctx.state.oidc` typed as present.
+ *
+ * @param auth from `createOidcSession`
+ * @param handler the middleware to run with `ctx.state.oidc` set
+ * @returns the middleware
+ * @example
+ * ```ts
+ * app.use(authenticate(auth, (ctx) => {
+ *   ctx.body = ctx.state.oidc.ok ? `hello ${ctx.state.oidc.session.sub}` : 'sign in'
+ * }))
+ * ```
+ */
 export function authenticate<StateT = object, ContextT = DefaultContext>(
   auth: OidcSession,
   handler: Middleware<StateT & AuthenticatedState, ContextT>,
@@ -131,6 +147,22 @@ export function authenticate(
  * - `protect(auth, handler)`: runs `handler` with `ctx.state.oidc.session` typed as present.
  *
  * @param auth from `createOidcSession`
+ * @returns the middleware
+ * @example
+ * ```ts
+ * new Koa<object>().use(protect(auth)).use((ctx) => { ctx.body = ctx.state.oidc.session.sub })
+ * ```
+ */
+export function protect(auth: OidcSession): Middleware<ProtectedState>
+/**
+ * Protect a route: continue with the session in `ctx.state.oidc`, or answer for it — 401 JSON to
+ * API calls, 302 to login for navigations, 503 when the provider or store is down. Refreshed-
+ * session cookies go out with whatever the route answers (even after `ctx.set('Set-Cookie', …)`).
+ *
+ * - `protect(auth)`: middleware typed `Middleware<ProtectedState>`.
+ * - `protect(auth, handler)`: runs `handler` with `ctx.state.oidc.session` typed as present.
+ *
+ * @param auth from `createOidcSession`
  * @param handler the middleware to run with the session
  * @returns the middleware
  * @example
@@ -140,7 +172,6 @@ export function authenticate(
  * })
  * ```
  */
-export function protect(auth: OidcSession): Middleware<ProtectedState>
 export function protect<StateT = object, ContextT = DefaultContext>(
   auth: OidcSession,
   handler: Middleware<StateT & ProtectedState, ContextT>,

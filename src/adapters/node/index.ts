@@ -34,6 +34,13 @@ function targetOf(req: NodeRequest): string {
 /**
  * The path of a request as the core resolves it (`new URL(target, origin).pathname`), so that an
  * adapter's "is this an auth route?" agrees with `auth.handler()`.
+ *
+ * @param req the Node request
+ * @returns the path (`''` for a target that is not a URL)
+ * @example
+ * ```ts
+ * if (pathOf(req) === '/api/me') { … }
+ * ```
  */
 export function pathOf(req: NodeRequest): string {
   try {
