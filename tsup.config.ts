@@ -10,6 +10,7 @@ export default defineConfig({
     'adapters/koa/index': 'src/adapters/koa/index.ts',
     'adapters/fastify/index': 'src/adapters/fastify/index.ts',
     'adapters/hono/index': 'src/adapters/hono/index.ts',
+    'adapters/next/index': 'src/adapters/next/index.ts',
   },
   format: ['esm', 'cjs'],
   // All of src/ with Node's types (the Redis subpath and adapters use node:*); the core is checked
@@ -21,5 +22,5 @@ export default defineConfig({
   target: 'es2022',
   splitting: true,
   treeshake: true,
-  external: ['express', 'koa', 'fastify', 'hono', 'ioredis', 'redis', /^node:/],
+  external: ['express', 'koa', 'fastify', 'hono', 'ioredis', 'redis', 'next', /^next\//, /^node:/],
 })

@@ -12,6 +12,7 @@ export default defineConfig({
       { find: /^oidc-session\/koa$/, replacement: src('adapters/koa/index.ts') },
       { find: /^oidc-session\/fastify$/, replacement: src('adapters/fastify/index.ts') },
       { find: /^oidc-session\/hono$/, replacement: src('adapters/hono/index.ts') },
+      { find: /^oidc-session\/next$/, replacement: src('adapters/next/index.ts') },
       { find: /^oidc-session\/redis$/, replacement: src('stores/redis/index.ts') },
       { find: /^oidc-session\/ajax$/, replacement: src('ajax/index.ts') },
       { find: /^oidc-session$/, replacement: src('index.ts') },

@@ -9,6 +9,8 @@ import { invalidArg } from './errors.js'
 import { validateSecrets } from './lib/secrets.js'
 import type { ReplayCache } from './logout/replay-cache.js'
 import type { RevocationList } from './logout/revocation-list.js'
+import type { EndSessionHook } from './oidc/end-session.js'
+import { PROVIDER_NAMES, isProviderName, type ProviderName } from './oidc/profiles.js'
 import type { ProviderClient, ProviderOptions } from './oidc/provider.js'
 import type { RefreshLock } from './refresh/lock.js'
 import type { ResultCache } from './refresh/result-cache.js'
@@ -109,8 +111,22 @@ export interface OidcSessionConfig {
   trustProxy?: boolean | readonly (string | URL)[]
   /** Where the provider sends the user after logout. Default: the app origin's `/`. Register it at the provider. */
   postLogoutRedirectUri?: string | URL
-  /** Default `openid profile offline_access`. Must contain `openid`. */
+  /**
+   * Default `openid profile offline_access`, adjusted to the provider: `offline_access` is left out
+   * where the provider refuses it or does not list it in `scopes_supported` (Google, Cognito). An
+   * explicit `scope` is sent exactly as given. Must contain `openid`.
+   */
   scope?: string
+  /**
+   * The provider's profile: the small adjustments a real provider needs (login parameters, logout
+   * URL, refresh parameters, refresh-token expiry, background refresh) — see `docs/providers.md`.
+   * Default: detected from the issuer host (`accounts.google.com`, `cognito-idp.*.amazonaws.com`,
+   * `login.microsoftonline.com`, `*.auth0.com`, `*.okta.com`, `*.zitadel.cloud`) or the discovery
+   * document (Keycloak, and custom domains of Auth0, Okta, Zitadel, Entra), else `generic` (the
+   * specifications). Set it for a custom domain the detection cannot recognise (Cognito, Google
+   * Workspace proxies) or to force `generic`.
+   */
+  provider?: ProviderName
   /** Extra authorization request parameters sent on every login (`prompt`, `acr_values`, `resource`, …). */
   authorizationParams?: Record<string, string>
   /**
@@ -209,6 +225,15 @@ export interface LogoutConfig {
    * do not see: use `redisRevocationList` with several processes.
    */
   revocationList?: RevocationList
+  /**
+   * Build the provider logout URL yourself, for a provider no profile covers (or to override one).
+   * Called at every logout with what the session knows (`EndSessionInput`: the metadata, the
+   * freshest id_token and its claims, `sub`, the post-logout URI and `state`); answer a URL (or an
+   * absolute URL string) to redirect the browser to, `false` for a local logout only (straight to
+   * the post-logout URI), or `undefined` to let the provider profile decide. May be async. A hook
+   * that throws or answers something else ends in a local logout, with a warning to `logger`.
+   */
+  endSession?: EndSessionHook
   /** Where the `jti` of accepted logout tokens are remembered. Default `memoryReplayCache()`. */
   replayCache?: ReplayCache
   /** Oldest logout token accepted (`iat`), seconds. Default 600. */
@@ -218,6 +243,15 @@ export interface LogoutConfig {
    * can find sessions only). Default `false` (the provider has ended the grant already, usually).
    */
   backchannelRevokeRefreshTokens?: boolean
+  /**
+   * Whether to accept back-channel logouts this deployment may not be able to make visible to
+   * every instance. `'auto'` (default): refuse them — `400` `backchannel_logout_unavailable`, never
+   * a `200` that would be a lie (Back-Channel Logout 1.0 §2.8) — on runtimes made of isolates
+   * (the Edge runtime, Cloudflare Workers) when neither the revocation list nor the session store
+   * is shared; accept them everywhere else. `'accept'`: always (a list shared over HTTP, say).
+   * `'refuse'`: never.
+   */
+  backchannel?: 'auto' | 'accept' | 'refuse'
 }
 
 /** {@link LogoutConfig} validated and defaulted (the stores stay optional: defaults are per manager). */
@@ -231,6 +265,8 @@ export interface ResolvedLogoutConfig {
   replayCache: ReplayCache | undefined
   logoutTokenMaxAgeSeconds: number
   backchannelRevokeRefreshTokens: boolean
+  endSession: EndSessionHook | undefined
+  backchannel: 'auto' | 'accept' | 'refuse'
 }
 
 /** The refresh section, resolved (see `OidcSessionConfig.refresh`). */
@@ -310,6 +346,18 @@ function flag(value: unknown, name: string, fallback: boolean): boolean {
   if (typeof value !== 'boolean')
     throw invalidArg(`"${name}" must be a boolean`, 'ERR_INVALID_ARG_TYPE')
   return value
+}
+
+function oneOf<T extends string>(
+  value: unknown,
+  name: string,
+  allowed: readonly T[],
+  fallback: T,
+): T {
+  if (value === undefined) return fallback
+  if (!allowed.includes(value as T))
+    throw invalidArg(`"${name}" must be ${allowed.map((a) => `"${a}"`).join(', ')}`)
+  return value as T
 }
 
 function section<T>(value: T | undefined, name: string): T | Record<string, never> {
@@ -457,6 +505,8 @@ export function resolveConfig(input: OidcSessionConfig): ResolvedConfig {
   if (typeof scope !== 'string' || !scope.split(' ').includes('openid')) {
     throw invalidArg('"scope" must be a space-separated string containing "openid"')
   }
+  if (input.provider !== undefined && !isProviderName(input.provider))
+    throw invalidArg(`"provider" must be one of ${PROVIDER_NAMES.join(', ')}`)
   const authorizationParams = resolveAuthorizationParams(input.authorizationParams)
   const secrets = validateSecrets(input.secrets)
 
@@ -551,6 +601,8 @@ export function resolveConfig(input: OidcSessionConfig): ResolvedConfig {
       client,
       redirectUri,
       scope,
+      scopeExplicit: input.scope !== undefined,
+      provider: input.provider,
       authorizationParams,
       timeoutMs,
       allowInsecureRequests,
@@ -649,6 +701,8 @@ function resolveLogout(
     throw invalidArg('"logout.revocationList" must be a RevocationList', 'ERR_INVALID_ARG_TYPE')
   if (logout.replayCache !== undefined && !hasMethods(logout.replayCache, ['claim', 'release']))
     throw invalidArg('"logout.replayCache" must be a ReplayCache', 'ERR_INVALID_ARG_TYPE')
+  if (logout.endSession !== undefined && typeof logout.endSession !== 'function')
+    throw invalidArg('"logout.endSession" must be a function', 'ERR_INVALID_ARG_TYPE')
   return {
     refreshExpiredIdToken: flag(logout.refreshExpiredIdToken, 'logout.refreshExpiredIdToken', true),
     revokeRefreshToken: flag(logout.revokeRefreshToken, 'logout.revokeRefreshToken', true),
@@ -673,5 +727,12 @@ function resolveLogout(
       'logout.backchannelRevokeRefreshTokens',
       false,
     ),
+    backchannel: oneOf(
+      logout.backchannel,
+      'logout.backchannel',
+      ['auto', 'accept', 'refuse'],
+      'auto',
+    ),
+    endSession: logout.endSession,
   }
 }

@@ -9,6 +9,7 @@
 /** All error codes, to `switch` on. */
 export type OidcSessionErrorCode =
   | 'ERR_DISCOVERY_FAILED'
+  | 'ERR_DISCOVERY_ISSUER_MISMATCH'
   | 'ERR_PROVIDER_UNAVAILABLE'
   | 'ERR_PROVIDER_RESPONSE_INVALID'
   | 'ERR_CALLBACK_NO_TRANSACTION'
@@ -34,6 +35,9 @@ export type OidcSessionErrorCode =
  * - `expired`: past the session's absolute lifetime, or unknown to a stateful store;
  * - `revoked`: ended by logout, back-channel logout or an administrator;
  * - `unrefreshable`: the access token expired and there is no refresh token;
+ * - `refresh-expired`: the access token expired and so has the refresh token, as the provider said
+ *   when it issued it (`refresh_expires_in`, `refresh_token_expires_in`): a planned re-login, found
+ *   before any token call;
  * - `refresh-rejected`: the provider refused the refresh token (`invalid_grant`): the grant is over;
  * - `refresh-failed`: the provider refused the refresh for another reason (`invalid_client`,
  *   `invalid_scope`, an answer that breaks OpenID Connect Core §12.2…): not worth retrying;
@@ -46,6 +50,7 @@ export type SessionFailure =
   | 'expired'
   | 'revoked'
   | 'unrefreshable'
+  | 'refresh-expired'
   | 'refresh-rejected'
   | 'refresh-failed'
   | 'provider-unavailable'
@@ -92,6 +97,31 @@ export class DiscoveryError extends OidcSessionError {
   static readonly code = 'ERR_DISCOVERY_FAILED'
   constructor(message: string, options?: { cause?: unknown }) {
     super('ERR_DISCOVERY_FAILED', message, { ...options, transient: true })
+  }
+}
+
+/**
+ * The provider's discovery document names another issuer than the configured one (a typo, the
+ * wrong tenant or realm, `http` for `https`): a configuration error, never retried as an outage.
+ * The message names both issuers (public identifiers, never a secret). Multi-tenant Entra ID
+ * documents (`…/{tenantid}/v2.0` for a configured `…/common/v2.0`) are not a mismatch.
+ *
+ * @see https://openid.net/specs/openid-connect-discovery-1_0.html#ProviderConfigurationValidation
+ */
+export class DiscoveryIssuerMismatchError extends OidcSessionError {
+  static readonly code = 'ERR_DISCOVERY_ISSUER_MISMATCH'
+  /** The configured issuer. */
+  readonly configured: string
+  /** The `issuer` member of the provider's discovery document. */
+  readonly discovered: string
+  constructor(configured: string, discovered: string) {
+    const shown = discovered.length > 200 ? `${discovered.slice(0, 200)}…` : discovered
+    super(
+      'ERR_DISCOVERY_ISSUER_MISMATCH',
+      `the provider's discovery document names the issuer "${shown}", but "issuer" is configured as "${configured}": set "issuer" to the provider's issuer identifier`,
+    )
+    this.configured = configured
+    this.discovered = discovered
   }
 }
 
@@ -156,9 +186,12 @@ export class RefreshRefusedError extends OidcSessionError {
 /** No usable session for an operation that needs one. */
 export class SessionRequiredError extends OidcSessionError {
   static readonly code = 'ERR_SESSION_REQUIRED'
-  /** Why there is no session. */
-  readonly reason: SessionFailure
-  constructor(reason: SessionFailure, options?: { cause?: unknown }) {
+  /**
+   * Why there is no session: a {@link SessionFailure}, or `refresh-required` (the access token
+   * needs a refresh and the call may not refresh: a React Server Component).
+   */
+  readonly reason: SessionFailure | 'refresh-required'
+  constructor(reason: SessionFailure | 'refresh-required', options?: { cause?: unknown }) {
     super('ERR_SESSION_REQUIRED', `no usable session (${reason})`, options)
     this.reason = reason
   }

@@ -15,6 +15,7 @@ export type {
   OidcRoutes,
   OidcSession,
   ProtectResult,
+  RequestOptions,
 } from './session/types.js'
 export { LOGIN_QUERY_PARAMS } from './session/handler.js'
 export type {
@@ -30,6 +31,7 @@ export {
   CallbackError,
   CookieTooLargeError,
   DiscoveryError,
+  DiscoveryIssuerMismatchError,
   LogoutTokenError,
   OidcSessionError,
   ProviderResponseError,
@@ -42,11 +44,14 @@ export {
 } from './errors.js'
 export type { CallbackErrorCode, OidcSessionErrorCode, SessionFailure } from './errors.js'
 export { ProviderErrorDetails } from './oidc/provider.js'
+export { PROVIDER_NAMES, isProviderName } from './oidc/profiles.js'
+export type { EndSessionInput, ProviderMetadata, ProviderName } from './oidc/profiles.js'
+export type { EndSessionHook } from './oidc/end-session.js'
 export { idTokenClaims } from './session/session.js'
 export type { Session } from './session/session.js'
 export type { SessionEndReason, SessionEvents } from './session/events.js'
 export type { TokenSet } from './tokens/token-set.js'
-export { tokenDeadlines, tokenState } from './tokens/lifecycle.js'
+export { refreshTokenExpired, tokenDeadlines, tokenState } from './tokens/lifecycle.js'
 export type { TokenState, TokenStateOptions } from './tokens/lifecycle.js'
 export { mergeTokens } from './tokens/merge.js'
 export { cookieStore } from './stores/cookie/index.js'
@@ -73,6 +78,8 @@ export type { AjaxReason, ClassifyOptions } from './request/is-ajax.js'
 export type { HeaderRecord, HeadersInput, RequestLike } from './request/headers.js'
 export type { FormRequest } from './request/form.js'
 export { safeReturnTo } from './request/url.js'
+export { forwardCookies } from './request/forward-cookies.js'
+export type { ForwardCookiesOptions } from './request/forward-cookies.js'
 export { CookieJar } from './request/cookie-jar.js'
 export type { CookieAttributes } from './request/cookie-jar.js'
 export { isCrossSite } from './logout/logout.js'

@@ -412,3 +412,17 @@ describe('validateSecrets', () => {
     expect(Object.isFrozen(output)).toBe(true)
   })
 })
+
+describe('regressions', () => {
+  it('authorizationParams.scope cannot bypass the openid check', () => {
+    expect(() =>
+      resolveConfig({
+        issuer: 'https://i.example',
+        client: { id: 'a' },
+        redirectUri: 'https://a.example/cb',
+        secrets: SECRET,
+        authorizationParams: { scope: 'profile' },
+      }),
+    ).toThrow(TypeError)
+  })
+})

@@ -6,7 +6,7 @@ import type { OidcSession } from 'oidc-session'
 import { fromNodeRequest, oidcRouter, protect, sendWebResponse } from 'oidc-session/express'
 import { createAuth, homePage, me, NO_STORE, userinfo, type ExampleEnv } from '../shared/index.js'
 
-export { createAuth, createRedisStore, type ExampleEnv } from '../shared/index.js'
+export { createAuth, createRedisStore, providerFromEnv, type ExampleEnv } from '../shared/index.js'
 
 /** The Express app serving the contract's routes. */
 export function createApp(env: ExampleEnv, auth: OidcSession = createAuth(env)): Express {

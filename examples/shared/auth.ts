@@ -2,7 +2,14 @@
  * What every example shares: the examples-contract environment, and the `OidcSession` built from
  * it. Each stack's `app.ts` holds only its framework glue.
  */
-import { createOidcSession, type OidcSession, type SessionStore } from 'oidc-session'
+import {
+  PROVIDER_NAMES,
+  createOidcSession,
+  isProviderName,
+  type OidcSession,
+  type ProviderName,
+  type SessionStore,
+} from 'oidc-session'
 import {
   redisLock,
   redisReplayCache,
@@ -26,9 +33,6 @@ export interface ExampleEnv {
   REDIS_URL?: string
 }
 
-/** The provider profiles `OIDC_PROVIDER` may name. */
-export const PROVIDERS = ['google', 'cognito', 'entra', 'auth0', 'okta', 'keycloak', 'zitadel']
-
 /** Test hooks of {@link createAuth}; an app started from the environment needs none. */
 export interface AuthOverrides {
   /** The Redis client to use instead of a new one for `REDIS_URL` (the caller closes it). */
@@ -44,17 +48,21 @@ function required(env: ExampleEnv, name: keyof ExampleEnv): string {
 }
 
 /**
- * `OIDC_PROVIDER` as the library's `provider` option (the explicit provider profile), or nothing
- * when it is unset.
+ * The provider profile named by `OIDC_PROVIDER` (trimmed, any case), or `undefined` (the library
+ * detects it) when unset or empty. Every example reads the variable through this function.
  *
- * @throws Error when it names no known profile
+ * @param env the environment (`OIDC_PROVIDER`)
+ * @returns the profile name to pass as the `provider` option, or `undefined`
+ * @throws Error naming the accepted values when `OIDC_PROVIDER` names no profile
  */
-export function providerFromEnv(env: ExampleEnv): { provider?: string } {
-  const name = env.OIDC_PROVIDER
-  if (name === undefined || name === '') return {}
-  if (!PROVIDERS.includes(name))
-    throw new Error(`OIDC_PROVIDER must be one of ${PROVIDERS.join(', ')}`)
-  return { provider: name }
+export function providerFromEnv(env: {
+  OIDC_PROVIDER?: string | undefined
+}): ProviderName | undefined {
+  const value = env.OIDC_PROVIDER?.trim().toLowerCase()
+  if (!value) return undefined
+  if (!isProviderName(value))
+    throw new Error(`OIDC_PROVIDER must be one of ${PROVIDER_NAMES.join(', ')}`)
+  return value
 }
 
 /** One ioredis client for `REDIS_URL`, living as long as the process. */
@@ -97,13 +105,14 @@ export function createAuth(
     if (!redis) throw new Error('SESSION_STORE=redis needs REDIS_URL')
     store = createRedisStore(redis)
   }
+  const provider = providerFromEnv(env)
   return createOidcSession({
     issuer: required(env, 'OIDC_ISSUER'),
+    ...(provider ? { provider } : {}),
     client: {
       id: required(env, 'OIDC_CLIENT_ID'),
       ...(env.OIDC_CLIENT_SECRET ? { secret: env.OIDC_CLIENT_SECRET } : {}),
     },
-    ...providerFromEnv(env),
     redirectUri: `${appUrl}/callback`,
     postLogoutRedirectUri: `${appUrl}/`,
     secrets: required(env, 'SESSION_SECRET').split(','),

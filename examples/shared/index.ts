@@ -6,7 +6,6 @@ export {
   createAuth,
   createRedisStore,
   providerFromEnv,
-  PROVIDERS,
   type AuthOverrides,
   type ExampleEnv,
 } from './auth.js'

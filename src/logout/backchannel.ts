@@ -8,6 +8,7 @@ import type { LogoutTokenVerifier } from '../oidc/logout-token.js'
 import { revokeToken } from '../oidc/end-session.js'
 import type { ProviderContext } from '../oidc/provider.js'
 import { FormError, readForm, type FormRequest } from '../request/form.js'
+import { onIsolates } from '../lib/runtime.js'
 import { getMethod } from '../request/headers.js'
 import { json } from '../request/responses.js'
 import type { Session } from '../session/session.js'
@@ -30,6 +31,11 @@ export interface BackchannelDeps {
   revocationTtlSeconds: number
   /** Seconds of clock tolerance (a `jti` is remembered until its token's `exp` plus this). */
   clockToleranceSeconds: number
+  /**
+   * `'auto'`: refuse when this runtime is made of isolates and neither the revocation list nor
+   * the store is shared; `'accept'`; `'refuse'` (see `LogoutConfig.backchannel`).
+   */
+  policy: 'auto' | 'accept' | 'refuse'
   /** The session cookie's full name. */
   cookieName: string
   /** A store context for a cookie header (used to reach stateful sessions by ticket). */
@@ -70,6 +76,13 @@ export function createBackchannelLogout(
 ): (request: FormRequest) => Promise<Response> {
   const { context, store, verifier, revocationList, replayCache } = deps
   const nowSeconds = () => Math.floor(deps.now() / 1000)
+  /** The logout could not reach the other instances: say so instead of a `200`. */
+  const unavailable = (): boolean =>
+    deps.policy === 'refuse' ||
+    (deps.policy === 'auto' &&
+      onIsolates() &&
+      revocationList.shared === false &&
+      !(isStatefulStore(store) && store.shared !== false))
 
   /** Delete the stateful sessions of `kind` = `value` (revoking their refresh tokens first, if asked). */
   async function endStateful(kind: 'sid' | 'sub', value: string): Promise<void> {
@@ -106,6 +119,11 @@ export function createBackchannelLogout(
       response.headers.set('allow', 'POST')
       return new Response(response.body, { status: 405, headers: response.headers })
     }
+    if (unavailable())
+      return failure(
+        'backchannel_logout_unavailable',
+        'this deployment cannot end the session in every instance (its revocation list is process-local)',
+      )
     let token: string
     try {
       const form = await readForm(request)

@@ -7,7 +7,7 @@
 import { decodeJwt } from 'jose'
 import { StoreUnavailableError, OidcSessionError } from '../errors.js'
 import { randomId } from '../lib/random.js'
-import { buildEndSessionUrl, revokeToken } from '../oidc/end-session.js'
+import { endSessionUrl, revokeToken, type EndSessionHook } from '../oidc/end-session.js'
 import type { ProviderContext } from '../oidc/provider.js'
 import type { RefreshScheduler } from '../refresh/scheduler.js'
 import { getHeader, getMethod, getUrl, type RequestLike } from '../request/headers.js'
@@ -15,6 +15,7 @@ import { onRequestOrigin } from '../request/origin.js'
 import { escapeHtml, html, json, redirect, type Responder } from '../request/responses.js'
 import type { Session } from '../session/session.js'
 import type { SessionStore, StoreContext } from '../stores/types.js'
+import { refreshTokenExpired } from '../tokens/lifecycle.js'
 import type { TokenSet } from '../tokens/token-set.js'
 import type { RevocationList } from './revocation-list.js'
 
@@ -29,6 +30,8 @@ export interface LogoutOptions {
   postLogoutRedirectUri?: string
   /** `state` sent to the end-session endpoint and echoed back to the post-logout URI. Default: random. */
   state?: string
+  /** Keeps a refresh (of an expired id_token hint) alive past the request (see `RequestOptions`). */
+  waitUntil?: (promise: Promise<unknown>) => void
 }
 
 /** The logout settings (resolved from `OidcSessionConfig.logout`). */
@@ -38,6 +41,8 @@ export interface LogoutSettings {
   revocationTimeoutMs: number
   postLogoutRedirectUri: URL
   postLogoutRedirectUris: readonly string[]
+  /** The application's logout URL builder (`logout.endSession`), tried before the profile's. */
+  endSession?: EndSessionHook | undefined
 }
 
 /** What the logout flow needs from the manager. */
@@ -60,6 +65,8 @@ export interface LogoutDeps {
   revocationList: RevocationList
   /** Seconds of clock tolerance (a revocation outlives its session by this much). */
   clockToleranceSeconds: number
+  /** Where a broken `logout.endSession` hook is reported. Default: nowhere. */
+  logger?: { warn(message: string): void }
   /** Time source, milliseconds. */
   now: () => number
 }
@@ -135,15 +142,21 @@ interface Candidate {
   tokens: TokenSet
   iat: number
   exp: number | undefined
+  /** Every claim of the id_token (decoded, verified when it was received). */
+  claims: Record<string, unknown>
 }
 
-function claimsOf(idToken: string | undefined): { iat: number; exp: number | undefined } | null {
+function claimsOf(
+  idToken: string | undefined,
+): { iat: number; exp: number | undefined; claims: Record<string, unknown> } | null {
   if (!idToken) return null
   try {
-    const { iat, exp } = decodeJwt(idToken)
+    const claims = decodeJwt(idToken)
+    const { iat, exp } = claims
     return {
       iat: typeof iat === 'number' ? iat : 0,
       exp: typeof exp === 'number' ? exp : undefined,
+      claims,
     }
   } catch {
     return null
@@ -166,18 +179,22 @@ const MAX_CHAIN = 8
  * 4. Follow the recent-result cache from the session's refresh token (refreshes a stale cookie has
  *    not seen yet, in any process sharing the cache) and pick, among every token set known, the
  *    id_token with the latest `iat`, and the latest refresh token.
- * 5. When that id_token has expired and a refresh token exists (`logout.refreshExpiredIdToken`,
- *    default on), refresh first so the hint is valid; if that fails, the expired id_token is left
- *    out (`client_id` + `logout_hint` instead), since strict providers refuse expired hints.
+ * 5. When that id_token has expired and a refresh token exists that has not expired itself
+ *    (`logout.refreshExpiredIdToken`, default on), refresh first so the hint is valid; if that
+ *    fails, the expired id_token is left out (`client_id` + `logout_hint` instead), since strict
+ *    providers refuse expired hints.
  * 6. Record the session as ended in the revocation list (by session id, for as long as the sealed
  *    session could live: every copy of the cookie, in every instance sharing the list, is refused
  *    from now on, and a refresh that completes later cannot bring it back), drop the grant's
  *    recent results, destroy it in the store (stateful stores leave a tombstone) and expire every
  *    cookie and chunk. Revoke the latest refresh token (RFC 7009, `logout.revokeRefreshToken`),
  *    best effort within `logout.revocationTimeoutMs`.
- * 7. `302` to the `end_session_endpoint` with `id_token_hint` (or `logout_hint`), `client_id`,
- *    `post_logout_redirect_uri` and `state`; without an end-session endpoint, `302` straight to
- *    the post-logout URI.
+ * 7. `302` to the provider's logout URL: the `logout.endSession` hook's, else the provider
+ *    profile's (an `EndSessionInput` with the hint, its claims, whether it has expired,
+ *    `sub`, the post-logout URI and `state`) — for `generic`, the `end_session_endpoint` with
+ *    `id_token_hint` (or `logout_hint`), `client_id`, `post_logout_redirect_uri` and `state`.
+ *    Without one (no end-session endpoint, Google, Okta without a valid hint, a hook answering
+ *    `false`), `302` straight to the post-logout URI.
  *
  * @param deps see {@link LogoutDeps}
  * @returns the handler behind `OidcSession.logout`
@@ -298,6 +315,8 @@ export function createLogout(
     }
 
     let idTokenHint: string | undefined
+    let idTokenExpired = false
+    let idTokenClaims: Record<string, unknown> | undefined
     let refreshToken: string | undefined
     const grant: string[] = []
     if (session) {
@@ -308,18 +327,30 @@ export function createLogout(
       let best = freshest(sets)
       const expired = (candidate: Candidate | undefined) =>
         candidate?.exp !== undefined && candidate.exp <= nowSeconds()
-      if (expired(best) && refreshToken !== undefined && settings.refreshExpiredIdToken) {
+      let leaveOut = false
+      // Never a refresh the provider said it would refuse (a refresh token past its expiry).
+      const refreshable =
+        refreshToken !== undefined &&
+        !refreshTokenExpired(latest, nowSeconds(), {
+          clockToleranceSeconds: deps.clockToleranceSeconds,
+        })
+      if (expired(best) && refreshable && settings.refreshExpiredIdToken) {
         try {
-          const { tokens } = await scheduler.refresh(latest)
+          const { tokens } = await scheduler.refresh(latest, undefined, {
+            waitUntil: options.waitUntil,
+          })
           refreshToken = tokens.refreshToken ?? refreshToken
           if (tokens.refreshToken !== undefined) grant.push(tokens.refreshToken)
           best = freshest([...sets, tokens])
         } catch {
           // Refresh impossible (grant gone, provider down): the expired hint is left out below.
         }
-        if (expired(best)) best = undefined
+        leaveOut = expired(best)
       }
-      idTokenHint = best?.tokens.idToken
+      // The claims stay known (Entra's `login_hint`) even when the token is no longer a hint.
+      idTokenClaims = best?.claims
+      idTokenExpired = expired(best)
+      if (!leaveOut) idTokenHint = best?.tokens.idToken
 
       // Ended for every instance first: if this fails, nothing has changed and a retry works.
       const now = nowSeconds()
@@ -346,13 +377,20 @@ export function createLogout(
     const postLogoutRedirectUri = targetUri(request, options)
     let target = postLogoutRedirectUri
     try {
-      const endSessionUrl = await buildEndSessionUrl(context, {
-        ...(idTokenHint ? { idTokenHint } : {}),
-        ...(session && !idTokenHint ? { logoutHint: session.sub } : {}),
-        postLogoutRedirectUri,
-        state: options.state ?? randomId(16),
-      })
-      if (endSessionUrl) target = endSessionUrl.href
+      const url = await endSessionUrl(
+        context,
+        {
+          idTokenHint,
+          idTokenExpired,
+          idTokenClaims,
+          sub: session?.sub,
+          postLogoutRedirectUri,
+          state: options.state ?? randomId(16),
+        },
+        settings.endSession,
+        (message) => deps.logger?.warn(message),
+      )
+      if (url) target = url.href
     } catch {
       // Provider unreachable: the local logout still happens.
     }

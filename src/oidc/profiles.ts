@@ -67,7 +67,10 @@ export interface AuthorizationInput {
   readonly reconsent?: boolean | undefined
 }
 
-/** Input of {@link ProviderProfile.endSessionUrl} and of an application's `endSession` hook. */
+/**
+ * What a provider logout URL is built from: the input of the `logout.endSession` hook and of the
+ * provider profiles.
+ */
 export interface EndSessionInput {
   /** The discovered metadata. */
   readonly metadata: ProviderMetadata
@@ -149,6 +152,12 @@ export interface ProviderProfile {
    */
   readonly backgroundRefresh: boolean
   /**
+   * Whether the login that follows a session ended without a usable refresh token should ask the
+   * provider for one again ({@link AuthorizationInput.reconsent}): `true` where a refresh token
+   * comes only with a consent (Google). Profiles with `true` are detected from the issuer alone.
+   */
+  readonly reconsent: boolean
+  /**
    * Entra's `{tenantid}` template: whether the issuer `iss` of a token is the template with the
    * token's own `tid`. Present only on profiles that know such templates.
    *
@@ -226,6 +235,7 @@ function baseProfile(name: ProviderName): ProviderProfile {
     refreshParameters: () => ({}),
     refreshTokenExpiresAt: genericRefreshTokenExpiresAt,
     backgroundRefresh: true,
+    reconsent: false,
   }
 }
 
@@ -252,6 +262,7 @@ function google(): ProviderProfile {
       return parameters
     },
     endSessionUrl: () => undefined,
+    reconsent: true,
   }
 }
 
@@ -305,13 +316,36 @@ function entra(): ProviderProfile {
       return url
     },
     refreshParameters: ({ scope }) => ({ scope }),
-    issuerMatches(template, iss, claims) {
-      if (!template.includes(TENANT_PLACEHOLDER)) return template === iss
-      const tid = claims?.tid
-      if (typeof tid !== 'string' || !TENANT_SEGMENT.test(tid)) return false
-      return template.replace(TENANT_PLACEHOLDER, tid) === iss
-    },
+    issuerMatches: issuerMatchesTemplate,
   }
+}
+
+/**
+ * Whether the issuer `iss` of a token is the `{tenantid}` issuer template with the token's own
+ * tenant (`tid`) in its place (Microsoft Entra ID multi-tenant applications). Without a
+ * placeholder, the template must equal `iss`.
+ *
+ * @param template the discovered issuer, for example `https://login.microsoftonline.com/{tenantid}/v2.0`
+ * @param iss the `iss` claim presented
+ * @param claims the token's claims (`tid`: a tenant id, one path segment)
+ * @returns `true` when `iss` is the template with `tid`
+ * @example
+ * ```ts
+ * issuerMatchesTemplate('https://login.microsoftonline.com/{tenantid}/v2.0',
+ *   'https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0',
+ *   { tid: '72f988bf-86f1-41af-91ab-2d7cd011db47' }) // true
+ * ```
+ * @see https://learn.microsoft.com/entra/identity-platform/access-tokens#validate-the-issuer
+ */
+export function issuerMatchesTemplate(
+  template: string,
+  iss: string,
+  claims?: { readonly tid?: unknown },
+): boolean {
+  if (!template.includes(TENANT_PLACEHOLDER)) return template === iss
+  const tid = claims?.tid
+  if (typeof tid !== 'string' || !TENANT_SEGMENT.test(tid)) return false
+  return template.replace(TENANT_PLACEHOLDER, tid) === iss
 }
 
 /**

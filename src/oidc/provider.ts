@@ -12,6 +12,8 @@ import {
   ProviderResponseError,
   ProviderUnavailableError,
 } from '../errors.js'
+import { discover } from './discovery.js'
+import { resolveProviderProfile, type ProviderName, type ProviderProfile } from './profiles.js'
 
 /** The client's registration at the provider, as the protocol layer needs it. */
 export interface ProviderClient {
@@ -28,8 +30,12 @@ export interface ProviderOptions {
   client: ProviderClient
   /** The callback URL registered at the provider. */
   redirectUri: URL
-  /** Scope of every login. */
+  /** Scope of every login, as configured (or the default). */
   scope: string
+  /** `true` when the application set `scope` itself: it is then sent as is, whatever the profile. */
+  scopeExplicit: boolean
+  /** The explicit provider profile (`provider` option); `undefined`: detected after discovery. */
+  provider: ProviderName | undefined
   /** Authorization parameters sent on every login. */
   authorizationParams: Readonly<Record<string, string>>
   /** Timeout of every provider call, milliseconds. */
@@ -45,6 +51,16 @@ export interface ProviderOptions {
 export interface ProviderContext {
   /** Authorization server metadata (discovered once, cached; failures retried after a cooldown). */
   metadata(): Promise<oauth.AuthorizationServer>
+  /**
+   * The provider profile: the explicit `provider` option, else detected from the issuer and the
+   * discovered metadata (see `resolveProviderProfile`). Rejects as {@link metadata} does.
+   */
+  profile(): Promise<ProviderProfile>
+  /**
+   * The profile as far as it is known now, without I/O: the one {@link profile} resolved, else the
+   * explicit one or the one the issuer alone names (before discovery).
+   */
+  currentProfile(): ProviderProfile
   readonly client: oauth.Client
   readonly clientAuth: oauth.ClientAuth
   /** Options for every `oauth4webapi` request: timeout signal, custom fetch, insecure loopback. */
@@ -79,22 +95,26 @@ export function createProviderContext(config: ProviderOptions): ProviderContext 
     return { ...options, ...(extra ?? {}) } as T & typeof options
   }
 
-  let cached: { at: number; value: Promise<oauth.AuthorizationServer> } | undefined
+  interface Entry {
+    at: number
+    value: Promise<oauth.AuthorizationServer>
+    settled: boolean
+  }
+  let cached: Entry | undefined
   let failure: { at: number; error: unknown } | undefined
-  const metadata = () => {
+  const metadata = (): Promise<oauth.AuthorizationServer> => {
     const now = Date.now()
-    if (cached && now - cached.at < DISCOVERY_TTL_MS) return cached.value
+    if (cached && now - cached.at < DISCOVERY_TTL_MS) return follow(cached)
     if (failure && now - failure.at < DISCOVERY_COOLDOWN_MS) return Promise.reject(failure.error)
-    const entry = {
+    const entry: Entry = {
       at: now,
+      settled: false,
       value: (async () => {
         try {
-          const response = await oauth.discoveryRequest(config.issuer, {
-            ...http(),
-            algorithm: 'oidc',
-          })
-          return await oauth.processDiscoveryResponse(config.issuer, response)
+          return await discover(config.issuer, { ...http(), algorithm: 'oidc' })
         } catch (error) {
+          // A configuration error (an issuer mismatch) passes through: it is not an outage.
+          if (error instanceof OidcSessionError) throw error
           throw new DiscoveryError(
             `discovery of the provider's metadata failed: ${describe(error)}`,
             { cause: safeCause(error) },
@@ -105,9 +125,11 @@ export function createProviderContext(config: ProviderOptions): ProviderContext 
     cached = entry
     entry.value.then(
       () => {
+        entry.settled = true
         failure = undefined
       },
       (error: unknown) => {
+        entry.settled = true
         // Clear only if still current (another call may have replaced it).
         if (cached === entry) cached = undefined
         failure = { at: Date.now(), error }
@@ -115,8 +137,36 @@ export function createProviderContext(config: ProviderOptions): ProviderContext 
     )
     return entry.value
   }
+  /**
+   * Join a cached discovery. On Cloudflare Workers, a discovery started by a request that has
+   * since ended can never settle, and a joiner is rejected at once while the entry never settled:
+   * drop it and discover again (a second discovery is harmless).
+   */
+  const follow = (entry: Entry): Promise<oauth.AuthorizationServer> =>
+    entry.settled
+      ? entry.value
+      : entry.value.catch((error: unknown) => {
+          if (entry.settled) throw error
+          if (cached === entry) cached = undefined
+          return metadata()
+        })
 
-  return { metadata, client, clientAuth, http, options: config }
+  let profiled: { of: Promise<oauth.AuthorizationServer>; value: ProviderProfile } | undefined
+  const early = resolveProviderProfile(config.provider, config.issuer)
+  const currentProfile = () => profiled?.value ?? early
+  const profile = async () => {
+    const pending = metadata()
+    if (profiled?.of === pending) return profiled.value
+    const value = resolveProviderProfile(
+      config.provider,
+      config.issuer,
+      (await pending) as Parameters<typeof resolveProviderProfile>[2],
+    )
+    profiled = { of: pending, value }
+    return value
+  }
+
+  return { metadata, profile, currentProfile, client, clientAuth, http, options: config }
 }
 
 function createClientAuth(config: ProviderOptions): oauth.ClientAuth {
@@ -189,8 +239,18 @@ export function safeCause(error: unknown): ProviderErrorDetails {
   return error instanceof ProviderErrorDetails ? error : new ProviderErrorDetails(error)
 }
 
+/** The OAuth `error` of a `WWW-Authenticate` challenge (`Bearer error="invalid_token"`). */
+export function challengeError(error: oauth.WWWAuthenticateChallengeError): string | undefined {
+  for (const challenge of error.cause) {
+    const value = challenge.parameters.error
+    if (typeof value === 'string' && value !== '') return value
+  }
+  return undefined
+}
+
 function statusOf(error: unknown): number | undefined {
   if (error instanceof oauth.ResponseBodyError) return error.status
+  if (error instanceof oauth.WWWAuthenticateChallengeError) return error.status
   const cause = (error as { cause?: unknown } | undefined)?.cause
   return cause instanceof Response ? cause.status : undefined
 }

@@ -7,13 +7,17 @@ import * as oauth from 'oauth4webapi'
 import { OidcSessionError, RefreshRefusedError, RefreshRejectedError } from '../errors.js'
 import { mergeTokens } from '../tokens/merge.js'
 import { tokenSetFromResponse, type TokenSet } from '../tokens/token-set.js'
-import { providerFailure, safeCause, type ProviderContext } from './provider.js'
+import { loginScope } from './authorize.js'
+import { challengeError, providerFailure, safeCause, type ProviderContext } from './provider.js'
 
 /**
- * Refresh `tokens` at the token endpoint and merge the answer (see `mergeTokens`).
+ * Refresh `tokens` at the token endpoint and merge the answer (see `mergeTokens`). The provider
+ * profile adds its refresh parameters (Entra ID: the login's `scope`, which some set-ups require)
+ * and reads when the new refresh token dies (`refresh_expires_in`, `refresh_token_expires_in`).
  *
  * @param now seconds since the epoch
- * @param parameters extra token request parameters (`scope`, `resource`)
+ * @param parameters extra token request parameters (`scope`, `resource`); they override the
+ *   profile's
  * @throws {@link RefreshRejectedError} `ERR_REFRESH_INVALID_GRANT` when the provider refuses the grant
  * @throws {@link RefreshRefusedError} `ERR_REFRESH_REFUSED` for any other OAuth error answer below 500
  *   (`invalid_client`, `unauthorized_client`, `invalid_scope`…)
@@ -29,18 +33,23 @@ export async function refreshTokens(
 ): Promise<TokenSet> {
   if (!tokens.refreshToken) throw new RefreshRejectedError('the session has no refresh token')
   try {
-    const as = await context.metadata()
+    const [as, profile] = await Promise.all([context.metadata(), context.profile()])
+    // The profile's parameters (Entra: the login's `scope`) under the caller's own.
+    const additionalParameters = {
+      ...profile.refreshParameters({ scope: loginScope(context.options, as, profile) }),
+      ...parameters,
+    }
     const response = await oauth.refreshTokenGrantRequest(
       as,
       context.client,
       context.clientAuth,
       tokens.refreshToken,
-      context.http(parameters ? { additionalParameters: parameters } : {}),
+      context.http(Object.keys(additionalParameters).length > 0 ? { additionalParameters } : {}),
     )
     const result = await oauth.processRefreshTokenResponse(as, context.client, response)
     return mergeTokens(
       tokens,
-      tokenSetFromResponse(result, now),
+      tokenSetFromResponse(result, now, profile.refreshTokenExpiresAt(result, now)),
       oauth.getValidatedIdTokenClaims(result),
     )
   } catch (error) {
@@ -53,6 +62,11 @@ export async function refreshTokens(
       if (error.status < 500 && error.status !== 429)
         throw new RefreshRefusedError(error.error, { cause: safeCause(error) })
     }
+    // A 401 with a challenge (`WWW-Authenticate: Basic …`): the client was not authenticated.
+    if (error instanceof oauth.WWWAuthenticateChallengeError && error.status < 500)
+      throw new RefreshRefusedError(challengeError(error) ?? 'invalid_client', {
+        cause: safeCause(error),
+      })
     throw providerFailure(error, 'refresh')
   }
 }

@@ -93,6 +93,16 @@ async function hashOf(canonical: string): Promise<string> {
   )
 }
 
+/** Per-call options of {@link RefreshScheduler.refresh}. */
+export interface RefreshCallOptions {
+  /**
+   * Keeps the token call alive past the request that started it (Cloudflare Workers'
+   * `ctx.waitUntil`, Vercel's `waitUntil`): the leader's flight is handed to it, so a cancelled
+   * request does not lose the rotated refresh token its followers are waiting for.
+   */
+  waitUntil?: ((promise: Promise<unknown>) => void) | undefined
+}
+
 /** Refreshes token sets, once per grant however many callers ask at once. */
 export interface RefreshScheduler {
   /**
@@ -106,7 +116,11 @@ export interface RefreshScheduler {
    * @throws `ProviderUnavailableError` `ERR_PROVIDER_UNAVAILABLE` / `DiscoveryError` (transient;
    *   answered again without a provider call until the back-off ends)
    */
-  refresh(tokens: TokenSet, parameters?: Record<string, string>): Promise<RefreshOutcome>
+  refresh(
+    tokens: TokenSet,
+    parameters?: Record<string, string>,
+    options?: RefreshCallOptions,
+  ): Promise<RefreshOutcome>
   /**
    * Resolves once every refresh of `refreshToken` started in this process before the call has
    * settled (successfully or not); at once when none is in flight. Never rejects.
@@ -169,8 +183,9 @@ export function createRefreshScheduler(options: RefreshSchedulerOptions): Refres
   // Failures by key: the same error is answered until `until`; the entry itself stays (bounded)
   // so that consecutive transient failures keep doubling the back-off.
   const failures = new BoundedMap<string, Failure>(options.maxFailures ?? 10_000)
-  // Refreshes in flight by refresh token, for `settled`.
-  const pending = new Map<string, Set<Promise<unknown>>>()
+  // Refreshes in flight by refresh token, for `settled` (bounded: on Workers a flight whose
+  // request ended never settles, and must not stay here for good).
+  const pending = new BoundedMap<string, Set<Promise<unknown>>>(options.maxFailures ?? 10_000)
 
   const nowSeconds = () => Math.floor(now() / 1000)
 
@@ -205,7 +220,7 @@ export function createRefreshScheduler(options: RefreshSchedulerOptions): Refres
     const follow = async (found: Found): Promise<RefreshOutcome> => {
       if ('outcome' in found) return found.outcome
       if (depth >= MAX_CHAIN) throw new RefreshRejectedError('too many refreshes chained')
-      const { tokens: next } = await refreshOnce(found.newer, parameters, depth + 1)
+      const { tokens: next } = await refreshOnce(found.newer, parameters, depth + 1, undefined)
       return { tokens: next, source: 'cache' }
     }
     const found = await lookup(key, tokens)
@@ -254,6 +269,7 @@ export function createRefreshScheduler(options: RefreshSchedulerOptions): Refres
     tokens: TokenSet,
     parameters: Record<string, string> | undefined,
     depth: number,
+    waitUntil: RefreshCallOptions['waitUntil'],
   ): Promise<RefreshOutcome> {
     const refreshToken = tokens.refreshToken
     if (!refreshToken) throw new RefreshRejectedError('the session has no refresh token')
@@ -265,7 +281,10 @@ export function createRefreshScheduler(options: RefreshSchedulerOptions): Refres
     const promise = flights.run(canonical, async () =>
       run(await hashOf(canonical), tokens, parameters, depth),
     )
-    if (!joined) track(refreshToken, promise)
+    if (!joined) {
+      track(refreshToken, promise)
+      waitUntil?.(promise.catch(() => undefined))
+    }
     const outcome = await promise
     // Each caller gets its own copy: callers must not share one mutable token set.
     return {
@@ -275,7 +294,8 @@ export function createRefreshScheduler(options: RefreshSchedulerOptions): Refres
   }
 
   return {
-    refresh: (tokens, parameters) => refreshOnce(tokens, parameters, 0),
+    refresh: (tokens, parameters, callOptions) =>
+      refreshOnce(tokens, parameters, 0, callOptions?.waitUntil),
 
     async settled(refreshToken) {
       const set = pending.get(refreshToken)

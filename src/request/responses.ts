@@ -7,6 +7,7 @@
 import {
   CallbackError,
   CookieTooLargeError,
+  DiscoveryIssuerMismatchError,
   OidcSessionError,
   SessionRequiredError,
   type SessionFailure,
@@ -80,6 +81,11 @@ export interface ResponderOptions {
   /** Paths a login must never return to (login, callback, logout: no loops). */
   noReturn: readonly string[]
   classify: ClassifyOptions
+  /**
+   * Whether a login after a session ended without a usable refresh token (`unrefreshable`,
+   * `refresh-expired`) should ask for one again (the provider profile's `reconsent`). Default: no.
+   */
+  reconsent?: () => boolean
 }
 
 /** Builds failure answers for one configuration. */
@@ -90,16 +96,24 @@ export interface Responder {
    * `<login path>?returnTo=<where to land after login>`: the request's own path and query for a
    * GET/HEAD navigation; for an API call (whose URL is not a page) and a non-GET navigation (a
    * form POST: its URL may not answer a GET), the same-origin page in `Referer`, else the API
-   * call's own path (GET) or `/`. Never the login, callback or logout path (no loop).
+   * call's own path (GET) or `/`. Never the login, callback or logout path (no loop). With
+   * `reconsent`, `&reconsent=1` follows (see `LoginOptions.reconsent`).
    */
-  loginUrl(request: RequestLike): string
+  loginUrl(request: RequestLike, options?: { reconsent?: boolean }): string
   /** `url` (a path) made absolute on the request's origin. */
   absolute(url: string, request: RequestLike): string
-  /** No usable session: 401 JSON / 302 login, or 503 for transient reasons. Never sets a cookie. */
+  /**
+   * No usable session: 401 JSON / 302 login, or 503 for transient reasons, or 500 when `error` is
+   * a configuration error (`ERR_DISCOVERY_ISSUER_MISMATCH`). A session that ended without a usable
+   * refresh token (`unrefreshable`, `refresh-expired`) is sent to a login that asks for a refresh
+   * token again (`reconsent=1`) where the provider needs it (`ResponderOptions.reconsent`). Never
+   * sets a cookie.
+   */
   failureResponse(
     request: RequestLike,
     reason: SessionFailure | 'refresh-required',
     headers?: Headers,
+    error?: OidcSessionError,
   ): Response
   /** Any error thrown by the manager, as a response (with the `Set-Cookie` lines it carries). */
   errorResponse(request: RequestLike, error: unknown): Response
@@ -130,7 +144,7 @@ export function createResponder(options: ResponderOptions): Responder {
     return path && !noReturn.has(new URL(path, origin).pathname) ? path : undefined
   }
 
-  const loginUrl = (request: RequestLike) => {
+  const loginUrl = (request: RequestLike, login: { reconsent?: boolean } = {}) => {
     const origin = requestOrigin(request)
     const url = getUrl(request, origin)
     const own = landing(url.pathname + url.search, origin)
@@ -139,8 +153,18 @@ export function createResponder(options: ResponderOptions): Responder {
       (get && !ajaxOf(request)
         ? own
         : (landing(getHeader(request, 'referer'), origin) ?? (get ? own : undefined))) ?? '/'
-    return `${options.loginPath}?returnTo=${encodeURIComponent(returnTo)}`
+    return `${options.loginPath}?returnTo=${encodeURIComponent(returnTo)}${login.reconsent ? '&reconsent=1' : ''}`
   }
+
+  /** 500 for a configuration error the operator must fix; the message names no secret. */
+  const misconfigured = (request: RequestLike, error: OidcSessionError, headers: Headers) =>
+    ajaxOf(request)
+      ? json(
+          500,
+          { error: 'server_error', code: error.code, error_description: error.message },
+          headers,
+        )
+      : html(500, 'Sign-in is misconfigured', error.message, headers)
 
   const unavailable = (
     request: RequestLike,
@@ -173,11 +197,18 @@ export function createResponder(options: ResponderOptions): Responder {
     loginUrl,
     absolute,
 
-    failureResponse(request, reason, collected = new Headers()) {
+    failureResponse(request, reason, collected = new Headers(), error) {
       const headers = deletionsOnly(collected)
+      if (error instanceof DiscoveryIssuerMismatchError)
+        return misconfigured(request, error, headers)
       if (reason === 'provider-unavailable' || reason === 'store-unavailable') {
         return unavailable(request, `session check failed: ${reason}`, headers)
       }
+      const login = loginUrl(request, {
+        reconsent:
+          (reason === 'unrefreshable' || reason === 'refresh-expired') &&
+          options.reconsent?.() === true,
+      })
       if (ajaxOf(request)) {
         headers.set('www-authenticate', 'Bearer realm="oidc-session"')
         return json(
@@ -185,12 +216,12 @@ export function createResponder(options: ResponderOptions): Responder {
           {
             error: 'unauthorized',
             error_description: `no valid session (${reason})`,
-            login_url: loginUrl(request),
+            login_url: login,
           },
           headers,
         )
       }
-      return redirect(absolute(loginUrl(request), request), headers)
+      return redirect(absolute(login, request), headers)
     },
 
     errorResponse(request, error) {
@@ -218,17 +249,20 @@ export function createResponder(options: ResponderOptions): Responder {
             )
       }
       if (error instanceof SessionRequiredError)
-        return responder.failureResponse(request, error.reason, headers)
+        return responder.failureResponse(
+          request,
+          error.reason,
+          headers,
+          error.cause instanceof OidcSessionError ? error.cause : undefined,
+        )
+      if (error instanceof DiscoveryIssuerMismatchError)
+        return misconfigured(request, error, headers)
       if (error instanceof OidcSessionError && error.transient)
         return unavailable(request, error.message, headers, error.code)
       if (error instanceof CookieTooLargeError) {
         // A configuration problem the operator must see; the message holds no secret.
         return ajax
-          ? json(
-              500,
-              { error: 'server_error', code: error.code, error_description: error.message },
-              headers,
-            )
+          ? misconfigured(request, error, headers)
           : html(500, 'The session is too large', error.message, headers)
       }
       const code = error instanceof OidcSessionError ? error.code : 'ERR_INTERNAL'

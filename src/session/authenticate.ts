@@ -6,11 +6,14 @@
 import {
   CookieTooLargeError,
   OidcSessionError,
+  ProviderUnavailableError,
   RefreshRejectedError,
   StoreUnavailableError,
 } from '../errors.js'
 import { BoundedMap } from '../lib/bounded-map.js'
+import { onWorkers } from '../lib/runtime.js'
 import { isRevoked, type RevocationList } from '../logout/revocation-list.js'
+import { safeCause } from '../oidc/provider.js'
 import type { RefreshOutcome, RefreshScheduler } from '../refresh/scheduler.js'
 import type { SessionStore, StoreContext } from '../stores/types.js'
 import { tokenState, type TokenStateOptions } from '../tokens/lifecycle.js'
@@ -26,6 +29,11 @@ export interface AuthenticatorDeps {
   lifecycle: TokenStateOptions
   /** Refresh due stateful sessions in the background (`refresh.background`). */
   background: boolean
+  /**
+   * Whether the provider allows a background refresh at all: `false` where a refresh revokes the
+   * access token it replaces (the provider profile's `backgroundRefresh`, Zitadel). Default: yes.
+   */
+  backgroundAllowed?: () => Promise<boolean>
   events: SessionEvents
   logger: { warn(message: string): void }
 }
@@ -44,6 +52,16 @@ type Failure = AuthResult & { ok: false }
 const storeError = (error: unknown, message: string): OidcSessionError =>
   error instanceof OidcSessionError ? error : new StoreUnavailableError(message, { cause: error })
 
+/**
+ * What the scheduler threw, typed: its own errors as they are; anything else (a runtime's error,
+ * such as a promise a Workers runtime will never settle) is a transient refresh failure — never
+ * a store outage.
+ */
+const refreshError = (error: unknown): OidcSessionError =>
+  error instanceof OidcSessionError
+    ? error
+    : new ProviderUnavailableError('the refresh failed', { cause: safeCause(error) })
+
 /** The `reason` for a refresh error that ends this request's session. */
 function refreshFailure(error: OidcSessionError): Failure['reason'] {
   if (error instanceof RefreshRejectedError) return 'refresh-rejected'
@@ -56,8 +74,10 @@ function refreshFailure(error: OidcSessionError): Failure['reason'] {
  *
  * For one request: load the session (`StoreUnavailableError` → `store-unavailable`, nothing
  * deleted), refuse it when the revocation list covers it (logout, back-channel logout), classify
- * its tokens (`tokenState`), and when due or expired refresh them through the scheduler (one token
- * call per grant however many requests ask) and save the result (compare-and-set for stateful
+ * its tokens (`tokenState`: a session without a live refresh token ends as `unrefreshable` or,
+ * when the provider said its refresh token expires and it has, `refresh-expired`, before any
+ * token call), and when due or expired refresh them through the scheduler (one token call per
+ * grant however many requests ask) and save the result (compare-and-set for stateful
  * stores: a lost race takes the stored, newer session). A refresh that completes after the session
  * was ended cannot write it back: the revocation list is read again before saving. A refreshed
  * session too large for the cookie store is still served (the recent-result cache serves it to the
@@ -102,6 +122,28 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticator {
     return { ok: false, session: null, headers: new Headers(), reason: 'revoked' }
   }
 
+  let warnedWaitUntil = false
+  /**
+   * `waitUntil` made safe to call: a throwing one (Workers' `ctx.waitUntil` passed unbound throws a
+   * `TypeError`) is reported once and treated as absent, never as a failed refresh.
+   */
+  const guard = (
+    waitUntil: AuthenticateOptions['waitUntil'],
+  ): ((promise: Promise<unknown>) => void) | undefined =>
+    waitUntil &&
+    ((promise) => {
+      try {
+        waitUntil(promise)
+      } catch {
+        if (!warnedWaitUntil) {
+          warnedWaitUntil = true
+          deps.logger.warn(
+            'oidc-session: the waitUntil option threw; pass a bound function, e.g. { waitUntil: (p) => ctx.waitUntil(p) }',
+          )
+        }
+      }
+    })
+
   async function authenticate(
     ctx: StoreContext,
     options: AuthenticateOptions = {},
@@ -124,9 +166,10 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticator {
     if (revoked) return done(revoked)
     const session = loaded.session
     const state = tokenState(session.tokens, ctx.now, deps.lifecycle)
-    if (state === 'unrefreshable') {
-      if (mayWrite) await endSession(ctx, session, 'unrefreshable').catch(() => undefined)
-      return done({ ok: false, session: null, headers, reason: 'unrefreshable' })
+    if (state === 'unrefreshable' || state === 'refresh-expired') {
+      // Over: no refresh token, or one past the expiry the provider announced (no token call).
+      if (mayWrite) await endSession(ctx, session, state).catch(() => undefined)
+      return done({ ok: false, session: null, headers, reason: state })
     }
     if (state === 'fresh' || (!mayWrite && state === 'due')) {
       // Sealed under a previous key: re-seal under the current one. Best effort: the session is
@@ -135,13 +178,30 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticator {
       return done({ ok: true, session, headers, reason: 'valid' })
     }
     if (!mayWrite) return { ok: false, session: null, headers, reason: 'refresh-required' }
-    if (state === 'due' && deps.background && store.stateful) {
+    const waitUntil = guard(options.waitUntil)
+    if (
+      state === 'due' &&
+      deps.background &&
+      store.stateful &&
+      (waitUntil || !onWorkers()) &&
+      (await (deps.backgroundAllowed?.() ?? Promise.resolve(true)))
+    ) {
       // Refresh ahead without blocking this request: the access token is still valid, and a
-      // stateful store's cookie (a ticket) does not change when the session does.
-      refreshSession(ctx, session, state).catch(() => undefined)
-      return done({ ok: true, session, headers, reason: 'refresh-deferred' })
+      // stateful store's cookie (a ticket) does not change when the session does. On Workers only
+      // inside `waitUntil`: a detached promise dies with its request there.
+      const background = refreshSession(ctx, session, state, new Headers(), waitUntil).catch(
+        () => undefined,
+      )
+      waitUntil?.(background)
+      // The caller gets its own copy: the background refresh updates the loaded one.
+      const served: Session = { ...session, tokens: { ...session.tokens } }
+      return done({ ok: true, session: served, headers, reason: 'refresh-deferred' })
     }
-    return done(await refreshSession(ctx, session, state, headers))
+    // The whole step, the save included, outlives a cancelled request when `waitUntil` is given:
+    // the rotated tokens must reach the store, not only the followers.
+    const refreshing = refreshSession(ctx, session, state, headers, waitUntil)
+    waitUntil?.(refreshing.catch(() => undefined))
+    return done(await refreshing)
   }
 
   /**
@@ -152,15 +212,16 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticator {
     ctx: StoreContext,
     session: Session,
     state: 'due' | 'expired',
-    headers = new Headers(),
+    headers: Headers,
+    waitUntil: AuthenticateOptions['waitUntil'],
   ): Promise<AuthResult> {
     const ids = { sessionId: session.id, sub: session.sub }
     const consumed = session.tokens.refreshToken
     let outcome: RefreshOutcome
     try {
-      outcome = await scheduler.refresh(session.tokens)
+      outcome = await scheduler.refresh(session.tokens, undefined, { waitUntil })
     } catch (error) {
-      const typed = storeError(error, 'the refresh lock or result cache failed')
+      const typed = refreshError(error)
       emit(events, 'refreshError', { ...ids, code: typed.code, transient: typed.transient })
       if (typed instanceof RefreshRejectedError) {
         await endSession(ctx, session, 'refresh-rejected').catch(() => undefined)

@@ -7,10 +7,14 @@ import type { SessionFailure } from '../errors.js'
 
 /**
  * Why a session ended: a logout, a back-channel logout, or one of the failures that end it
- * (a refresh token the provider refused, an access token that expired without a refresh token).
+ * (a refresh token the provider refused, an access token that expired without a refresh token, or
+ * with a refresh token past the expiry the provider announced: `refresh-expired`, a planned
+ * re-login).
  */
 export type SessionEndReason =
-  'logout' | 'backchannel-logout' | Extract<SessionFailure, 'refresh-rejected' | 'unrefreshable'>
+  | 'logout'
+  | 'backchannel-logout'
+  | Extract<SessionFailure, 'refresh-rejected' | 'unrefreshable' | 'refresh-expired'>
 
 /** Hooks called by the session manager; exceptions thrown by hooks are swallowed. */
 export interface SessionEvents {

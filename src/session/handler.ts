@@ -7,7 +7,7 @@
 import type { FormRequest } from '../request/form.js'
 import { getMethod, getUrl } from '../request/headers.js'
 import { json, type Responder } from '../request/responses.js'
-import type { OidcRoutes, OidcSession } from './types.js'
+import type { OidcRoutes, OidcSession, RequestOptions } from './types.js'
 
 /**
  * Authorization parameters a user may pass on the login route's query (`/login?prompt=login`).
@@ -28,13 +28,14 @@ export const LOGIN_QUERY_PARAMS: readonly string[] = Object.freeze([
 
 /** The operations the handler dispatches to. */
 type Operations = Pick<OidcSession, 'login' | 'callback' | 'logout' | 'backchannelLogout'>
+type Run = (request: FormRequest, options: RequestOptions) => Promise<Response>
 
 /**
  * Create the handler.
  *
  * | route | methods | does |
  * |---|---|---|
- * | `routes.login` | `GET`, `HEAD` | `login(request, { returnTo, authorizationParams })` from the query (allow-listed parameters only) |
+ * | `routes.login` | `GET`, `HEAD` | `login(request, { returnTo, reconsent, authorizationParams })` from the query (`reconsent=1`, allow-listed parameters only) |
  * | `routes.callback` | `GET`, `POST` (`response_mode=form_post`) | `callback(request)` |
  * | `routes.logout` | `GET`, `POST` | `logout(request)` |
  * | `routes.backchannelLogout` | `POST` | `backchannelLogout(request)` |
@@ -58,11 +59,8 @@ export function createHandler(
   routes: OidcRoutes,
   origin: string,
   responder: Responder,
-): (request: FormRequest) => Promise<Response | undefined> {
-  const table = new Map<
-    string,
-    { methods: string[]; run: (request: FormRequest) => Promise<Response> }
-  >([
+): (request: FormRequest, options?: RequestOptions) => Promise<Response | undefined> {
+  const table = new Map<string, { methods: string[]; run: Run }>([
     [
       routes.login,
       {
@@ -77,20 +75,28 @@ export function createHandler(
           const returnTo = query.get('returnTo')
           return operations.login(request, {
             ...(returnTo !== null ? { returnTo } : {}),
+            ...(query.get('reconsent') === '1' ? { reconsent: true } : {}),
             authorizationParams,
           })
         },
       },
     ],
     [routes.callback, { methods: ['GET', 'POST'], run: (request) => operations.callback(request) }],
-    [routes.logout, { methods: ['GET', 'POST'], run: (request) => operations.logout(request) }],
+    [
+      routes.logout,
+      {
+        methods: ['GET', 'POST'],
+        run: (request, options) =>
+          operations.logout(request, options.waitUntil ? { waitUntil: options.waitUntil } : {}),
+      },
+    ],
     [
       routes.backchannelLogout,
       { methods: ['POST'], run: (request) => operations.backchannelLogout(request) },
     ],
   ])
 
-  return async function handler(request) {
+  return async function handler(request, options = {}) {
     let pathname: string
     try {
       pathname = getUrl(request, origin).pathname
@@ -109,7 +115,7 @@ export function createHandler(
       return response
     }
     try {
-      return await route.run(request)
+      return await route.run(request, options)
     } catch (error) {
       return responder.errorResponse(request, error)
     }

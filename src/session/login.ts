@@ -83,11 +83,12 @@ export function createLogin(deps: LoginDeps): {
       options.returnTo ?? getUrl(request, origin).searchParams.get('returnTo'),
       origin,
     )
-    const { url, request: authorization } = await buildAuthorizationUrl(
-      context,
-      extra,
-      redirectUriFor(origin),
-    )
+    if (options.reconsent !== undefined && typeof options.reconsent !== 'boolean')
+      throw invalidArg('"reconsent" must be a boolean', 'ERR_INVALID_ARG_TYPE')
+    const { url, request: authorization } = await buildAuthorizationUrl(context, extra, {
+      reconsent: options.reconsent === true,
+      redirectUri: redirectUriFor(origin),
+    })
     const jar = new CookieJar(getHeader(request, 'cookie'))
     await writeTransaction(
       jar,
@@ -126,6 +127,7 @@ export function createLogin(deps: LoginDeps): {
       transaction,
       redirectUriFor(origin),
     )
+    const profile = await context.profile()
     const now = ctx.now
     const session: Session = {
       id: randomId(16),
@@ -134,7 +136,7 @@ export function createLogin(deps: LoginDeps): {
       expiresAt: now + deps.absoluteDuration,
       sub: claims.sub,
       ...(typeof claims.sid === 'string' ? { sid: claims.sid } : {}),
-      tokens: tokenSetFromResponse(response, now),
+      tokens: tokenSetFromResponse(response, now, profile.refreshTokenExpiresAt(response, now)),
     }
     // A new login replaces whatever session the browser had (no fixation, no stale chunks).
     const previous = await store.load(ctx).catch(() => null)

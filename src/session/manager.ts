@@ -6,7 +6,7 @@
  * @module
  */
 import { isManagedParam, resolveConfig, type OidcSessionConfig } from '../config.js'
-import { OidcSessionError, SessionRequiredError, type SessionFailure } from '../errors.js'
+import { OidcSessionError, SessionRequiredError } from '../errors.js'
 import { createBackchannelLogout } from '../logout/backchannel.js'
 import { createLogout } from '../logout/logout.js'
 import { memoryReplayCache } from '../logout/replay-cache.js'
@@ -26,7 +26,7 @@ import { createSealer } from './codec.js'
 import { createHandler } from './handler.js'
 import { createLogin } from './login.js'
 import type { Session } from './session.js'
-import type { AuthResult, OidcSession, ProtectResult } from './types.js'
+import type { AuthResult, OidcSession, ProtectResult, RequestOptions } from './types.js'
 
 /**
  * Create the session manager.
@@ -81,6 +81,7 @@ export function createOidcSession(options: OidcSessionConfig): OidcSession {
     loginPath: routes.login,
     noReturn: [routes.login, routes.callback, routes.logout, routes.backchannelLogout],
     classify: config.classify,
+    reconsent: () => context.currentProfile().reconsent,
   })
 
   const { authenticate, endSession } = createAuthenticator({
@@ -89,6 +90,11 @@ export function createOidcSession(options: OidcSessionConfig): OidcSession {
     revocationList,
     lifecycle: config.lifecycle,
     background: config.refresh.background,
+    backgroundAllowed: () =>
+      context.profile().then(
+        (profile) => profile.backgroundRefresh,
+        () => false,
+      ),
     events: config.events,
     logger: config.logger,
   })
@@ -117,6 +123,7 @@ export function createOidcSession(options: OidcSessionConfig): OidcSession {
     scheduler,
     revocationList,
     clockToleranceSeconds: config.lifecycle.clockToleranceSeconds,
+    logger: config.logger,
     now,
   })
   const backchannelLogout = createBackchannelLogout({
@@ -128,6 +135,7 @@ export function createOidcSession(options: OidcSessionConfig): OidcSession {
     replayCache: config.logout.replayCache ?? memoryReplayCache(10_000, now),
     revocationList,
     revokeRefreshTokens: config.logout.backchannelRevokeRefreshTokens,
+    policy: config.logout.backchannel,
     revocationTimeoutMs: config.logout.revocationTimeoutMs,
     revocationTtlSeconds: config.absoluteDuration + config.lifecycle.clockToleranceSeconds,
     clockToleranceSeconds: config.lifecycle.clockToleranceSeconds,
@@ -141,15 +149,15 @@ export function createOidcSession(options: OidcSessionConfig): OidcSession {
     if (result.ok) return result.session
     if (result.error?.transient) throw result.error
     throw new SessionRequiredError(
-      result.reason as SessionFailure,
+      result.reason,
       result.error ? { cause: result.error } : undefined,
     )
   }
 
-  async function protect(request: RequestLike): Promise<ProtectResult> {
+  async function protect(request: RequestLike, options?: RequestOptions): Promise<ProtectResult> {
     let result: AuthResult
     try {
-      result = await authenticate(storeContext(request))
+      result = await authenticate(storeContext(request), options)
     } catch (error) {
       // Never a 500 for a store or provider failure: the responder answers 503 for transient ones.
       const response = responder.errorResponse(request, error)
@@ -164,7 +172,7 @@ export function createOidcSession(options: OidcSessionConfig): OidcSession {
         : { ok: true, session, headers, reason }
     }
     // Failure answers carry cookie deletions only (see `deletionsOnly`), never a new cookie.
-    const response = responder.failureResponse(request, result.reason, result.headers)
+    const response = responder.failureResponse(request, result.reason, result.headers, result.error)
     const headers = new Headers()
     for (const line of response.headers.getSetCookie()) headers.append('set-cookie', line)
     return { ok: false, session: null, headers, reason: result.reason, response }
@@ -187,8 +195,8 @@ export function createOidcSession(options: OidcSessionConfig): OidcSession {
     callback,
     authenticate: (request, authOptions) => authenticate(storeContext(request), authOptions),
     protect,
-    async accessToken(request) {
-      const result = await authenticate(storeContext(request))
+    async accessToken(request, options) {
+      const result = await authenticate(storeContext(request), options)
       const session = requireSession(result)
       return {
         accessToken: session.tokens.accessToken,
@@ -197,8 +205,8 @@ export function createOidcSession(options: OidcSessionConfig): OidcSession {
         headers: result.headers,
       }
     },
-    async userinfo(request) {
-      const result = await authenticate(storeContext(request))
+    async userinfo(request, options) {
+      const result = await authenticate(storeContext(request), options)
       const session = requireSession(result)
       return {
         claims: await fetchUserInfo(context, session.tokens.accessToken, session.sub),

@@ -40,6 +40,8 @@ interface WireSession {
   e?: number
   b?: number
   r?: string
+  /** `refreshExpiresAt`. */
+  q?: number
   o?: string
   p?: string
 }
@@ -86,6 +88,7 @@ export function encodeSession(session: Session): WireSession {
   if (tokens.expiresAt !== undefined) wire.e = tokens.expiresAt
   if (tokens.issuedAt !== undefined) wire.b = tokens.issuedAt
   if (tokens.refreshToken !== undefined) wire.r = tokens.refreshToken
+  if (tokens.refreshExpiresAt !== undefined) wire.q = tokens.refreshExpiresAt
   if (tokens.idToken !== undefined) wire.o = tokens.idToken
   if (tokens.scope !== undefined) wire.p = tokens.scope
   return wire
@@ -124,6 +127,7 @@ function fromWire(
     !optional(w.e, num) ||
     !optional(w.b, num) ||
     !optional(w.r, str) ||
+    !optional(w.q, num) ||
     !optional(w.o, str) ||
     !optional(w.p, str)
   ) {
@@ -141,6 +145,7 @@ function fromWire(
   if (w.e !== undefined) tokens.expiresAt = w.e
   if (w.b !== undefined) tokens.issuedAt = w.b
   if (w.r !== undefined) tokens.refreshToken = w.r
+  if (w.q !== undefined) tokens.refreshExpiresAt = w.q
   if (w.o !== undefined) tokens.idToken = w.o
   if (w.p !== undefined) tokens.scope = w.p
   return {

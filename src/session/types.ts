@@ -71,8 +71,20 @@ export type ProtectResult =
       response: Response
     }
 
+/** Options every request-handling method accepts. */
+export interface RequestOptions {
+  /**
+   * Keeps work alive past the request that started it: Cloudflare Workers'
+   * `ctx.waitUntil`, Vercel's and Next.js's `waitUntil`. A refresh started by this request is
+   * handed to it, so that a cancelled request does not lose the rotated refresh token the other
+   * requests of the isolate wait for, and `refresh.background` runs inside it. Without it, on
+   * Workers a background refresh runs inline (a detached promise would die with its request).
+   */
+  waitUntil?: (promise: Promise<unknown>) => void
+}
+
 /** Options of {@link OidcSession.authenticate}. */
-export interface AuthenticateOptions {
+export interface AuthenticateOptions extends RequestOptions {
   /**
    * `false`: never refresh and never write a cookie (for code that cannot set cookies, such as
    * React Server Components). A session whose access token has expired then answers
@@ -89,6 +101,14 @@ export interface LoginOptions {
   returnTo?: string
   /** Extra authorization parameters for this login (`prompt`, `login_hint`, `ui_locales`…). */
   authorizationParams?: Record<string, string>
+  /**
+   * Make the provider issue a refresh token again although the user consented before (Google
+   * issues one only at the first consent: this login then asks `prompt=consent`). The login route
+   * sets it from `reconsent=1`, which the failure answers of a session that ended without a usable
+   * refresh token (`unrefreshable`, `refresh-expired`) put in their login URL where the provider
+   * profile needs it (Google). Providers that need nothing for it ignore it. Default `false`.
+   */
+  reconsent?: boolean
 }
 
 /** Result of {@link OidcSession.accessToken}. */
@@ -128,11 +148,13 @@ export interface OidcSession {
    * Serve any auth route: `GET` login, `GET` (and `form_post` `POST`) callback, `GET|POST` logout,
    * `POST` back-channel logout, at the paths of {@link routes}. Errors become responses through
    * {@link errorResponse}. `undefined` for any other path or method, so middleware can fall
-   * through. On the login route, the query may carry `returnTo` and the allow-listed
-   * authorization parameters (`prompt`, `login_hint`, `acr_values`, `max_age`, `ui_locales`,
-   * `screen_hint`, `organization`, `domain_hint`), never anything else.
+   * through. On the login route, the query may carry `returnTo`, `reconsent=1` (see
+   * {@link LoginOptions.reconsent}) and the allow-listed authorization parameters (`prompt`,
+   * `login_hint`, `acr_values`, `max_age`, `ui_locales`, `screen_hint`, `organization`,
+   * `domain_hint`), never anything else.
    *
    * @param request a Web `Request`, or a request-like with an already-read `body`
+   * @param options see {@link RequestOptions}
    * @returns the response, or `undefined` when the request is not for an auth route
    * @example
    * ```ts
@@ -140,7 +162,7 @@ export interface OidcSession {
    * if (response) return response
    * ```
    */
-  handler(request: FormRequest): Promise<Response | undefined>
+  handler(request: FormRequest, options?: RequestOptions): Promise<Response | undefined>
 
   /**
    * Start a login: `302` to the provider with a sealed transaction cookie.
@@ -190,6 +212,7 @@ export interface OidcSession {
    * navigations (decided by `isAjax`), 503 + `Retry-After` when the provider or store is down.
    *
    * @param request the request
+   * @param options see {@link RequestOptions}
    * @returns a {@link ProtectResult}; when `ok` is false, send `response` (it carries `headers`)
    * @example
    * ```ts
@@ -198,12 +221,13 @@ export interface OidcSession {
    * return Response.json({ sub: result.session.sub }, { headers: result.headers })
    * ```
    */
-  protect(request: RequestLike): Promise<ProtectResult>
+  protect(request: RequestLike, options?: RequestOptions): Promise<ProtectResult>
 
   /**
    * A fresh access token for the request's session (refreshed, single-flight, when due).
    *
    * @param request the request
+   * @param options see {@link RequestOptions}
    * @returns the token, its type and expiry, and the `Set-Cookie` lines to send
    * @throws {@link SessionRequiredError} when there is no usable session; transient errors as thrown
    * @example
@@ -212,12 +236,13 @@ export interface OidcSession {
    * const api = await fetch('https://api.example/orders', { headers: { authorization: `Bearer ${accessToken}` } })
    * ```
    */
-  accessToken(request: RequestLike): Promise<AccessTokenResult>
+  accessToken(request: RequestLike, options?: RequestOptions): Promise<AccessTokenResult>
 
   /**
    * Call the provider's UserInfo endpoint with the session's (fresh) access token.
    *
    * @param request the request
+   * @param options see {@link RequestOptions}
    * @returns the claims (their `sub` is the session's) and the `Set-Cookie` lines to send
    * @throws {@link SessionRequiredError}, `ProviderUnavailableError`, `ProviderResponseError`
    * @example
@@ -227,7 +252,10 @@ export interface OidcSession {
    * ```
    * @see https://openid.net/specs/openid-connect-core-1_0.html#UserInfo
    */
-  userinfo(request: RequestLike): Promise<{ claims: UserInfoResponse; headers: Headers }>
+  userinfo(
+    request: RequestLike,
+    options?: RequestOptions,
+  ): Promise<{ claims: UserInfoResponse; headers: Headers }>
 
   /**
    * End the session locally and at the provider: `302` to the end-session endpoint with the

@@ -9,9 +9,11 @@ import type { TokenSet } from './token-set.js'
  * - `fresh`: usable, nothing to do;
  * - `due`: still usable but inside the refresh window, and refreshable: refresh now;
  * - `expired`: no longer usable, but refreshable;
- * - `unrefreshable`: no longer usable and no refresh token: the session is over.
+ * - `unrefreshable`: no longer usable and no refresh token: the session is over;
+ * - `refresh-expired`: no longer usable, and the refresh token has expired as the provider said
+ *   (`refreshExpiresAt`): the session is over, and a token call would only fail.
  */
-export type TokenState = 'fresh' | 'due' | 'expired' | 'unrefreshable'
+export type TokenState = 'fresh' | 'due' | 'expired' | 'unrefreshable' | 'refresh-expired'
 
 /** Options of {@link tokenState}. */
 export interface TokenStateOptions {
@@ -63,8 +65,41 @@ export function tokenDeadlines(
 }
 
 /**
+ * `true` when the refresh token of `tokens` has expired at `now`, as the provider said when it
+ * issued it (`refreshExpiresAt`). Like the access token, it counts as expired up to
+ * `clockToleranceSeconds` early (at most a quarter of its known lifetime), never late: a refresh
+ * that the provider would answer `invalid_grant` is never attempted.
+ *
+ * @param tokens the session's tokens
+ * @param now seconds since the epoch
+ * @param options the clock tolerance (see {@link TokenStateOptions})
+ * @returns whether the refresh token is past its expiry; `false` when the provider gave none
+ * @example
+ * ```ts
+ * refreshTokenExpired({ accessToken: 'a', tokenType: 'Bearer', refreshToken: 'r', refreshExpiresAt: 1000 }, 1000) // true
+ * ```
+ */
+export function refreshTokenExpired(
+  tokens: Pick<TokenSet, 'refreshExpiresAt' | 'issuedAt'>,
+  now: number,
+  options: TokenStateOptions = {},
+): boolean {
+  const { refreshExpiresAt, issuedAt } = tokens
+  if (refreshExpiresAt === undefined) return false
+  if (!Number.isFinite(refreshExpiresAt)) return true
+  const tolerance = Math.max(0, options.clockToleranceSeconds ?? 0)
+  const lifetime =
+    issuedAt !== undefined && Number.isFinite(issuedAt) && refreshExpiresAt > issuedAt
+      ? refreshExpiresAt - issuedAt
+      : Infinity
+  return now >= refreshExpiresAt - Math.min(tolerance, lifetime / 4)
+}
+
+/**
  * Classify `tokens` at time `now`. An empty access token or a non-finite `expiresAt` (corrupt
- * state) counts as expired. The refresh window scales with the token's lifetime (see
+ * state) counts as expired. A refresh token past its `refreshExpiresAt` (see
+ * {@link refreshTokenExpired}) is as good as none: the access token is served while it is valid
+ * (never refreshed early), then the state is `refresh-expired`. The refresh window scales with the token's lifetime (see
  * {@link tokenDeadlines}), so a short-lived token is not refreshed by every request.
  *
  * @param tokens the session's tokens
@@ -82,16 +117,19 @@ export function tokenState(
   now: number,
   options: TokenStateOptions = {},
 ): TokenState {
-  const refreshable = typeof tokens.refreshToken === 'string' && tokens.refreshToken !== ''
+  const hasRefreshToken = typeof tokens.refreshToken === 'string' && tokens.refreshToken !== ''
+  const refreshDead = hasRefreshToken && refreshTokenExpired(tokens, now, options)
+  const refreshable = hasRefreshToken && !refreshDead
+  const over = refreshDead ? 'refresh-expired' : 'unrefreshable'
   // An empty access token or a corrupt expiry is not usable: refresh it if possible.
   const usable =
     typeof tokens.accessToken === 'string' &&
     tokens.accessToken !== '' &&
     (tokens.expiresAt === undefined || Number.isFinite(tokens.expiresAt))
-  if (!usable) return refreshable ? 'expired' : 'unrefreshable'
+  if (!usable) return refreshable ? 'expired' : over
   const deadlines = tokenDeadlines(tokens, options)
   if (deadlines === undefined) return 'fresh'
-  if (now >= deadlines.expiredAt) return refreshable ? 'expired' : 'unrefreshable'
+  if (now >= deadlines.expiredAt) return refreshable ? 'expired' : over
   if (refreshable && now >= deadlines.dueAt) return 'due'
   return 'fresh'
 }

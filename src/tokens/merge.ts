@@ -27,7 +27,9 @@ function audienceOf(value: unknown): string | undefined {
 
 /**
  * Merge `next` (from a refresh response) over `current`:
- * - a missing `refresh_token` keeps the current one (RFC 6749 §6);
+ * - a missing `refresh_token` keeps the current one (RFC 6749 §6), and its `refreshExpiresAt`
+ *   unless the response gives a new one; a new `refresh_token` comes with the response's expiry
+ *   (none when the response says nothing);
  * - a missing `id_token` keeps the current one, a missing `scope` the current scope;
  * - a new `id_token` must keep `iss`, `sub`, `aud`, `azp` and `auth_time`, and carry no other `nonce`
  *   than the original one (OpenID Connect Core §12.2), else the response is refused.
@@ -55,8 +57,12 @@ export function mergeTokens(
   newIdTokenClaims?: JWTPayload,
 ): TokenSet {
   const merged: TokenSet = { ...next }
-  if (merged.refreshToken === undefined && current.refreshToken !== undefined)
+  if (merged.refreshToken === undefined && current.refreshToken !== undefined) {
     merged.refreshToken = current.refreshToken
+    // The refresh token in use lives on: its expiry too, unless the response restates it.
+    if (merged.refreshExpiresAt === undefined && current.refreshExpiresAt !== undefined)
+      merged.refreshExpiresAt = current.refreshExpiresAt
+  }
   if (merged.scope === undefined && current.scope !== undefined) merged.scope = current.scope
   if (next.idToken === undefined) {
     if (current.idToken !== undefined) merged.idToken = current.idToken

@@ -18,6 +18,12 @@ export interface TokenSet {
    */
   issuedAt?: number
   refreshToken?: string
+  /**
+   * When {@link refreshToken} dies, when the provider said (Keycloak's `refresh_expires_in`, the
+   * `refresh_token_expires_in` of Google's time-based access, Entra ID, GitHub…). Past it, the
+   * session ends with `refresh-expired` once the access token expires, without a token call.
+   */
+  refreshExpiresAt?: number
   idToken?: string
   /** Granted scope, when the provider said. */
   scope?: string
@@ -28,8 +34,20 @@ export interface TokenSet {
  *
  * @param response processed by `oauth4webapi`
  * @param now seconds since the epoch
+ * @param refreshExpiresAt when the refresh token dies (seconds since the epoch), as the provider
+ *   profile reads it from the response: the response's own refresh token, or, when it carries
+ *   none, the one in use (see `mergeTokens`)
+ * @returns the token set
+ * @example
+ * ```ts
+ * const tokens = tokenSetFromResponse(result, now, profile.refreshTokenExpiresAt(result, now))
+ * ```
  */
-export function tokenSetFromResponse(response: TokenEndpointResponse, now: number): TokenSet {
+export function tokenSetFromResponse(
+  response: TokenEndpointResponse,
+  now: number,
+  refreshExpiresAt?: number,
+): TokenSet {
   const tokens: TokenSet = {
     accessToken: response.access_token,
     tokenType: response.token_type,
@@ -37,6 +55,8 @@ export function tokenSetFromResponse(response: TokenEndpointResponse, now: numbe
   }
   if (typeof response.expires_in === 'number') tokens.expiresAt = now + response.expires_in
   if (response.refresh_token) tokens.refreshToken = response.refresh_token
+  if (refreshExpiresAt !== undefined && Number.isFinite(refreshExpiresAt))
+    tokens.refreshExpiresAt = refreshExpiresAt
   if (response.id_token) tokens.idToken = response.id_token
   if (response.scope) tokens.scope = response.scope
   return tokens

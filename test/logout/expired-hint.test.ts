@@ -7,7 +7,12 @@ import { decodeJwt } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createOidcSession, memoryStore, type SessionStore } from 'oidc-session'
 import { startProvider, type TestProvider } from '../fixtures/provider.js'
-import { cookieOf, request, SECRET, signIn, startApp, type TestApp } from './support.js'
+import {
+  BED_SECRET as SECRET,
+  requestTo as request,
+  startAppBed,
+  type AppBed as TestApp,
+} from '../fixtures/app-bed.js'
 
 const ID_TOKEN_TTL = 3
 
@@ -36,10 +41,10 @@ async function untilExpired(idToken: string): Promise<void> {
 }
 
 async function scenario(name: string, store?: SessionStore) {
-  const app = await startApp(provider, store ? { store } : {})
+  const app = await startAppBed({ provider, session: store ? { store } : {} })
   apps.push(app)
-  const agent = await signIn(app, name)
-  const cookie = cookieOf(agent, app)
+  const agent = await app.login(name)
+  const cookie = app.cookieOf(agent)
   const session = (await app.auth.authenticate(request(app, '/api/me', cookie))).session!
   return { app, agent, cookie, idToken: session.tokens.idToken! }
 }

@@ -12,11 +12,18 @@ import {
   isCrossSite,
   memoryStore,
   type OidcSession,
+  type OidcSessionConfig,
   type StoreContext,
 } from 'oidc-session'
 import { Agent } from '../fixtures/agent.js'
 import { startProvider, type TestProvider } from '../fixtures/provider.js'
-import { cookieOf, request, SECRET, signIn, startApp, tryRefresh, type TestApp } from './support.js'
+import {
+  BED_SECRET as SECRET,
+  requestTo as request,
+  startAppBed,
+  tryRefresh,
+  type AppBed as TestApp,
+} from '../fixtures/app-bed.js'
 
 let provider: TestProvider
 const apps: TestApp[] = []
@@ -37,8 +44,12 @@ beforeEach(() => {
   provider.counters.reset()
 })
 
-async function app(options: Parameters<typeof startApp>[1] = {}): Promise<TestApp> {
-  const started = await startApp(provider, options)
+async function app(
+  options:
+    | Partial<OidcSessionConfig>
+    | ((context: { url: string; now: () => number }) => Partial<OidcSessionConfig>) = {},
+): Promise<TestApp> {
+  const started = await startAppBed({ provider, session: options })
   apps.push(started)
   return started
 }
@@ -73,8 +84,8 @@ async function load(auth: OidcSession, target: TestApp, cookie: string) {
 describe('logout sends the freshest id_token', () => {
   it('cookie store: a refresh the stale cookie never saw provides the hint, and its refresh token is revoked', async () => {
     const target = await app({ now })
-    const agent = await signIn(target, 'alice')
-    const stale = cookieOf(agent, target)
+    const agent = await target.login('alice')
+    const stale = target.cookieOf(agent)
     const before = await load(target.auth, target, stale)
     const loginIdToken = before.session!.tokens.idToken!
 
@@ -100,7 +111,7 @@ describe('logout sends the freshest id_token', () => {
     // Revoked: the newest refresh token no longer works at the provider.
     expect(provider.counters.revocation).toBe(1)
     const rt = refreshed.session!.tokens.refreshToken!
-    expect(await tryRefresh(provider, target, rt)).toEqual({ status: 400, error: 'invalid_grant' })
+    expect(await tryRefresh(target, rt)).toEqual({ status: 400, error: 'invalid_grant' })
     expect(provider.counters.token.refresh_token).toBe(2) // the probe above, nothing else
   })
 
@@ -125,8 +136,8 @@ describe('logout sends the freshest id_token', () => {
         },
       },
     })
-    const agent = await signIn(target, 'bob')
-    const cookie = cookieOf(agent, target)
+    const agent = await target.login('bob')
+    const cookie = target.cookieOf(agent)
     const loginIdToken = (await load(target.auth, target, cookie)).session!.tokens.idToken
 
     await nextSecond()
@@ -144,9 +155,9 @@ describe('logout sends the freshest id_token', () => {
     expect(provider.counters.token.refresh_token).toBe(1) // logout did not refresh again
     expect(store.size).toBe(0)
     expect((await load(target.auth, target, cookie)).reason).toBe('revoked')
-    expect(
-      await tryRefresh(provider, target, refreshed.session!.tokens.refreshToken!),
-    ).toMatchObject({ error: 'invalid_grant' })
+    expect(await tryRefresh(target, refreshed.session!.tokens.refreshToken!)).toMatchObject({
+      error: 'invalid_grant',
+    })
   })
 })
 
@@ -154,8 +165,8 @@ describe('local teardown', () => {
   it('memory store: a request that loaded the session before logout cannot save it back', async () => {
     const store = memoryStore()
     const target = await app({ store })
-    const agent = await signIn(target, 'carol')
-    const cookie = cookieOf(agent, target)
+    const agent = await target.login('carol')
+    const cookie = target.cookieOf(agent)
     const ctx = (): StoreContext => ({
       jar: new CookieJar(cookie),
       cookie: { name: 'oidc_session', attributes: { httpOnly: true, path: '/', sameSite: 'lax' } },
@@ -176,7 +187,7 @@ describe('local teardown', () => {
 
   it('cookie store: every chunk of a chunked session is expired', async () => {
     const target = await app({ store: cookieStore({ secrets: [SECRET], maxCookieBytes: 700 }) })
-    const agent = await signIn(target, 'dave')
+    const agent = await target.login('dave')
     const chunks = agent.jar.all().filter((c) => c.name.startsWith('oidc_session'))
     expect(chunks.length).toBeGreaterThanOrEqual(2)
     const response = await agent.fetch(`${target.url}/logout`, {
@@ -207,8 +218,8 @@ describe('logout CSRF (Sec-Fetch-Site / Origin)', () => {
 
   it('GET and POST from the app log out; cross-site, same-site and a foreign Origin get 403 and keep the session', async () => {
     const target = await app()
-    const agent = await signIn(target, 'erin')
-    const cookie = cookieOf(agent, target)
+    const agent = await target.login('erin')
+    const cookie = target.cookieOf(agent)
     const refused: Record<string, string>[] = [
       { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate' },
       { 'sec-fetch-site': 'same-site', 'sec-fetch-mode': 'navigate' },
@@ -232,9 +243,9 @@ describe('logout CSRF (Sec-Fetch-Site / Origin)', () => {
       request(target, '/logout', cookie, { 'sec-fetch-site': 'same-origin' }),
     )
     expect(endSessionParams(get).get('id_token_hint')).toBeTruthy()
-    const again = await signIn(target, 'erin', new Agent())
+    const again = await target.login('erin', new Agent())
     const post = await target.auth.logout({
-      ...request(target, '/logout', cookieOf(again, target), {
+      ...request(target, '/logout', target.cookieOf(again), {
         origin: target.url,
         'sec-fetch-site': 'same-origin',
       }),
@@ -247,7 +258,7 @@ describe('logout CSRF (Sec-Fetch-Site / Origin)', () => {
 
 describe('post-logout redirect', () => {
   it('honours an allow-listed post_logout_redirect_uri and ignores any other', async () => {
-    const target = await app((url) => ({ logout: { postLogoutRedirectUris: [`${url}/bye`] } }))
+    const target = await app(({ url }) => ({ logout: { postLogoutRedirectUris: [`${url}/bye`] } }))
     const bye = `${target.url}/bye`
     const asked = await target.auth.logout(
       request(target, `/logout?post_logout_redirect_uri=${encodeURIComponent(bye)}`, ''),
@@ -285,8 +296,8 @@ describe('post-logout redirect', () => {
         },
       },
     })
-    const agent = await signIn(target, 'frank')
-    const response = await target.auth.logout(request(target, '/logout', cookieOf(agent, target)))
+    const agent = await target.login('frank')
+    const response = await target.auth.logout(request(target, '/logout', target.cookieOf(agent)))
     expect(response.status).toBe(302)
     expect(response.headers.get('location')).toBe(`${target.url}/`)
     expect(expiredCookies(response)).toEqual(['oidc_session'])

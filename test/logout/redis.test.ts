@@ -13,7 +13,7 @@ import type { OidcSessionConfig } from 'oidc-session'
 import { redisReplayCache, redisResultCache, redisRevocationList } from 'oidc-session/redis'
 import { startProvider, type TestProvider } from '../fixtures/provider.js'
 import { startRedis, type TestRedis } from '../fixtures/redis.js'
-import { cookieOf, request, signIn, startApp, type TestApp } from './support.js'
+import { requestTo as request, startAppBed, type AppBed as TestApp } from '../fixtures/app-bed.js'
 
 let provider: TestProvider
 let redis: TestRedis
@@ -53,11 +53,16 @@ function shared(prefix: string): Partial<OidcSessionConfig> {
 
 /** Two instances of one app: A receives the back-channel calls, both serve the same cookies. */
 async function pair(prefix: string): Promise<[TestApp, TestApp]> {
-  const a = await startApp(provider, shared(prefix))
-  const b = await startApp(provider, shared(prefix), {
-    port: Number(new URL(a.url).port),
-    clientId: a.clientId,
-    clientSecret: a.clientSecret,
+  const a = await startAppBed({ provider, session: shared(prefix) })
+  const b = await startAppBed({
+    provider,
+    session: shared(prefix),
+    siblings: [a.url],
+    client: {
+      client_id: a.clientId,
+      client_secret: a.clientSecret,
+      backchannel_logout_uri: `${a.url}/backchannel-logout`,
+    },
   })
   apps.push(a, b)
   return [a, b]
@@ -66,8 +71,8 @@ async function pair(prefix: string): Promise<[TestApp, TestApp]> {
 describe('logout across two processes sharing Redis', () => {
   it('logout on B sends the id_token of a refresh done on A (stale cookie)', async () => {
     const [a, b] = await pair('t1')
-    const agent = await signIn(a, 'alice')
-    const stale = cookieOf(agent, a)
+    const agent = await a.login('alice')
+    const stale = a.cookieOf(agent)
     const loginIdToken = (await a.auth.authenticate(request(a, '/api/me', stale))).session!.tokens
       .idToken!
     // RS256 is deterministic: a refresh in the same second would return the same id_token bytes.
@@ -90,8 +95,8 @@ describe('logout across two processes sharing Redis', () => {
 
   it('a back-channel logout delivered to A ends the cookie session on B too', async () => {
     const [a, b] = await pair('t2')
-    const agent = await signIn(a, 'bob')
-    const cookie = cookieOf(agent, a)
+    const agent = await a.login('bob')
+    const cookie = a.cookieOf(agent)
     expect((await b.auth.authenticate(request(b, '/api/me', cookie))).reason).toBe('valid')
 
     const end = new URL(`${provider.issuer}/session/end`)

@@ -360,6 +360,15 @@ describe('Keycloak: refresh_expires_in; ≥ 25 drops nonce on refresh', () => {
   })
 })
 
+describe('Google: consent again for a new refresh token', () => {
+  it('only the Google profile asks, and it is known from the issuer alone', () => {
+    expect(providerProfile('google').reconsent).toBe(true)
+    for (const name of PROVIDER_NAMES.filter((n) => n !== 'google'))
+      expect(providerProfile(name).reconsent).toBe(false)
+    expect(detectProvider(new URL('https://accounts.google.com'))).toBe('google')
+  })
+})
+
 describe('Zitadel: a refresh revokes the current access token', () => {
   it('refresh.background may not hand out the current access token', () => {
     expect(providerProfile('zitadel').backgroundRefresh).toBe(false)

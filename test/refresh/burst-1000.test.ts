@@ -5,17 +5,17 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { memoryStore } from 'oidc-session'
-import { absorb, startBed, type Bed } from './bed.js'
+import { absorb, startAppBed, type AppBed } from '../fixtures/app-bed.js'
 
 const N = 1000
 
 describe('a burst of 1 000 requests with an expired access token', () => {
-  let bed: Bed
+  let bed: AppBed
   /** Every token and cookie value the first test saw, to look for in event payloads. */
   const secrets = new Set<string>()
 
   beforeAll(async () => {
-    bed = await startBed()
+    bed = await startAppBed()
   })
   afterAll(async () => {
     await bed?.close()
@@ -23,13 +23,13 @@ describe('a burst of 1 000 requests with an expired access token', () => {
 
   it('makes exactly one refresh call, and all requests get the same new tokens', async () => {
     const agent = await bed.login('alice')
-    const before = await bed.auth.authenticate(bed.request(agent.jar.header(bed.appUrl)))
+    const before = await bed.auth.authenticate(bed.request(agent.jar.header(bed.url)))
     expect(before.reason).toBe('valid')
     const old = before.session!.tokens
     bed.provider.counters.reset()
 
     bed.clock.seconds = 400 // the 300 s access token has expired for the app
-    const cookie = agent.jar.header(bed.appUrl)
+    const cookie = agent.jar.header(bed.url)
     const results = await Promise.all(
       Array.from({ length: N }, () => bed.auth.authenticate(bed.request(cookie))),
     )
@@ -48,7 +48,7 @@ describe('a burst of 1 000 requests with an expired access token', () => {
     expect(refreshEvents.filter((e) => e.payload.source === 'provider')).toHaveLength(1)
 
     // The session keeps working with the new cookie: no further call while fresh…
-    const next = absorb(agent, bed.appUrl, results[0]!.headers)
+    const next = absorb(agent, bed.url, results[0]!.headers)
     const again = await bed.auth.authenticate(bed.request(next))
     expect(again.reason).toBe('valid')
     expect(again.session!.tokens.accessToken).toBe(results[0]!.session!.tokens.accessToken)
@@ -83,11 +83,11 @@ describe('a burst of 1 000 requests with an expired access token', () => {
 })
 
 describe('a burst with a stateful store (compare-and-set on save)', () => {
-  let bed: Bed
+  let bed: AppBed
   const store = memoryStore()
 
   beforeAll(async () => {
-    bed = await startBed({ session: { store } })
+    bed = await startAppBed({ session: { store } })
   })
   afterAll(async () => {
     await bed?.close()
@@ -95,7 +95,7 @@ describe('a burst with a stateful store (compare-and-set on save)', () => {
 
   it('makes one refresh call; losers of the compare-and-set use the stored, newer session', async () => {
     const agent = await bed.login('bob')
-    const cookie = agent.jar.header(bed.appUrl)
+    const cookie = agent.jar.header(bed.url)
     const before = await bed.auth.authenticate(bed.request(cookie))
     const version = before.session!.version
     bed.provider.counters.reset()

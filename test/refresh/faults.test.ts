@@ -16,21 +16,20 @@ import {
   SessionRequiredError,
   type AuthResult,
 } from 'oidc-session'
-import { DEFAULT_CLIENT } from '../fixtures/provider.js'
 import type { Agent } from '../fixtures/agent.js'
-import { startBed, type Bed } from './bed.js'
+import { startAppBed, type AppBed } from '../fixtures/app-bed.js'
 
 type Mode = 'real' | '500' | 'html' | 'timeout' | 'network'
 
 const TIMEOUT_MS = 1500
 let mode: Mode = 'real'
 let intercepted = 0
-let bed: Bed
+let bed: AppBed
 let providerClosed = false
 const server = setupServer()
 
 beforeAll(async () => {
-  bed = await startBed({ session: { http: { timeoutMs: TIMEOUT_MS } } })
+  bed = await startAppBed({ session: { http: { timeoutMs: TIMEOUT_MS } } })
   const issuer = bed.provider.issuer
   server.resetHandlers(
     http.post(`${issuer}/token`, async ({ request }) => {
@@ -56,7 +55,7 @@ beforeAll(async () => {
       }
     }),
     http.all(`${issuer}/*`, () => passthrough()),
-    http.all(`${bed.appUrl}/*`, () => passthrough()),
+    http.all(`${bed.url}/*`, () => passthrough()),
   )
   server.listen({ onUnhandledRequest: 'error' })
 })
@@ -100,7 +99,7 @@ function expectTransient(result: AuthResult): ProviderUnavailableError {
 
 async function session(): Promise<{ agent: Agent; cookie: string; accessToken: string }> {
   const agent = await bed.login('erin')
-  const cookie = agent.jar.header(bed.appUrl)
+  const cookie = agent.jar.header(bed.url)
   const start = await bed.auth.authenticate(bed.request(cookie))
   expect(start.reason).toBe('valid')
   bed.provider.counters.reset()
@@ -219,7 +218,7 @@ describe('invalid_grant ends the session', () => {
     const revoke = await fetch(`${bed.provider.issuer}/token/revocation`, {
       method: 'POST',
       headers: {
-        authorization: `Basic ${btoa(`${DEFAULT_CLIENT.id}:${DEFAULT_CLIENT.secret}`)}`,
+        authorization: `Basic ${btoa(`${bed.clientId}:${bed.clientSecret}`)}`,
         'content-type': 'application/x-www-form-urlencoded',
       },
       body: new URLSearchParams({ token: loaded.session!.tokens.refreshToken! }),

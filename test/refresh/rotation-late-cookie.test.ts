@@ -13,13 +13,13 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { RefreshRejectedError } from 'oidc-session'
-import { absorb, startBed, type Bed } from './bed.js'
+import { absorb, startAppBed, type AppBed } from '../fixtures/app-bed.js'
 
 describe('a request replaying the pre-refresh cookie', () => {
-  let bed: Bed
+  let bed: AppBed
 
   beforeAll(async () => {
-    bed = await startBed({ session: { refresh: { resultTtlSeconds: 30 } } })
+    bed = await startAppBed({ session: { refresh: { resultTtlSeconds: 30 } } })
   })
   afterAll(async () => {
     await bed?.close()
@@ -32,14 +32,14 @@ describe('a request replaying the pre-refresh cookie', () => {
 
   it('gets the new tokens from the recent-result cache, with no second token call', async () => {
     const agent = await bed.login('carol')
-    const oldCookie = agent.jar.header(bed.appUrl)
+    const oldCookie = agent.jar.header(bed.url)
     bed.provider.counters.reset()
     bed.clock.frozenAt = Date.now() // the TTL boundaries below are on this clock only
     bed.clock.seconds = 400
     const first = await bed.auth.authenticate(bed.request(oldCookie))
     expect(first.reason).toBe('refreshed')
     expect(bed.provider.counters.token.refresh_token).toBe(1)
-    const newCookie = absorb(agent, bed.appUrl, first.headers)
+    const newCookie = absorb(agent, bed.url, first.headers)
     expect(newCookie).not.toBe(oldCookie)
 
     bed.clock.seconds = 429 // still inside the 30 s result TTL
@@ -71,13 +71,13 @@ describe('a request replaying the pre-refresh cookie', () => {
 
   it('past the result TTL: refresh-rejected, cookies cleared, and the grant is revoked', async () => {
     const agent = await bed.login('dave')
-    const oldCookie = agent.jar.header(bed.appUrl)
+    const oldCookie = agent.jar.header(bed.url)
     bed.provider.counters.reset()
     bed.clock.frozenAt = Date.now() // the TTL boundaries below are on this clock only
     bed.clock.seconds = 400
     const first = await bed.auth.authenticate(bed.request(oldCookie))
     expect(first.reason).toBe('refreshed')
-    const newCookie = absorb(agent, bed.appUrl, first.headers)
+    const newCookie = absorb(agent, bed.url, first.headers)
 
     bed.clock.seconds = 431 // the 30 s result TTL has passed
     const late = await bed.auth.authenticate(bed.request(oldCookie))

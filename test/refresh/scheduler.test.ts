@@ -13,11 +13,10 @@ import {
 } from 'oidc-session'
 import { memoryLock } from '../../src/refresh/memory-lock.js'
 import type { RefreshLock } from '../../src/refresh/lock.js'
-import { DEFAULT_CLIENT } from '../fixtures/provider.js'
-import { SECRET, startBed, type Bed } from './bed.js'
+import { BED_SECRET, startAppBed, type AppBed } from '../fixtures/app-bed.js'
 
 describe('two managers sharing a lock and a result cache', () => {
-  let bed: Bed
+  let bed: AppBed
   let lock: RefreshLock
   let cache: ResultCache
   let acquired = 0
@@ -36,13 +35,13 @@ describe('two managers sharing a lock and a result cache', () => {
       waitForRelease: (key, timeoutMs) => inner.waitForRelease(key, timeoutMs),
     }
     cache = memoryResultCache(100, now)
-    bed = await startBed({ session: { now, refresh: { lock, resultCache: cache } } })
+    bed = await startAppBed({ session: { now, refresh: { lock, resultCache: cache } } })
     bed.clock = clock
     other = createOidcSession({
       issuer: bed.provider.issuer,
-      client: { id: DEFAULT_CLIENT.id, secret: DEFAULT_CLIENT.secret },
-      redirectUri: `${bed.appUrl}/callback`,
-      secrets: [SECRET],
+      client: { id: bed.clientId, secret: bed.clientSecret },
+      redirectUri: `${bed.url}/callback`,
+      secrets: [BED_SECRET],
       now,
       refresh: { lock, resultCache: cache },
     })
@@ -53,7 +52,7 @@ describe('two managers sharing a lock and a result cache', () => {
 
   it('one refresh call for concurrent bursts on both; each asks the lock once per grant', async () => {
     const agent = await bed.login('frank')
-    const cookie = agent.jar.header(bed.appUrl)
+    const cookie = agent.jar.header(bed.url)
     bed.provider.counters.reset()
     acquired = 0
     bed.clock.seconds = 400
@@ -71,10 +70,10 @@ describe('two managers sharing a lock and a result cache', () => {
 })
 
 describe('refresh.background with a stateful store', () => {
-  let bed: Bed
+  let bed: AppBed
 
   beforeAll(async () => {
-    bed = await startBed({ session: { store: memoryStore(), refresh: { background: true } } })
+    bed = await startAppBed({ session: { store: memoryStore(), refresh: { background: true } } })
   })
   afterAll(async () => {
     await bed?.close()
@@ -82,7 +81,7 @@ describe('refresh.background with a stateful store', () => {
 
   it('answers a due request at once with the valid token and refreshes behind it', async () => {
     const agent = await bed.login('grace')
-    const cookie = agent.jar.header(bed.appUrl)
+    const cookie = agent.jar.header(bed.url)
     const start = await bed.auth.authenticate(bed.request(cookie))
     const old = start.session!.tokens.accessToken
     bed.provider.counters.reset()
@@ -112,7 +111,7 @@ describe('refresh options are validated at construction', () => {
     issuer: 'http://127.0.0.1:1',
     client: { id: 'app', secret: 'secret' },
     redirectUri: 'http://127.0.0.1:2/callback',
-    secrets: [SECRET],
+    secrets: [BED_SECRET],
   }
   it('refuses negative or non-finite TTLs, leases and back-offs', () => {
     for (const refresh of [

@@ -307,3 +307,14 @@ describe('Node-style header records', () => {
     ).toEqual({ ajax: false, reason: 'fetch-metadata-navigation' })
   })
 })
+
+describe('regressions', () => {
+  it('a global RegExp in ajaxPaths answers the same every time', () => {
+    const options = { ajaxPaths: [/^\/api\//g] }
+    expect([1, 2, 3].map(() => isAjax({ url: '/api/me', headers: {} }, options))).toEqual([
+      true,
+      true,
+      true,
+    ])
+  })
+})

@@ -14,7 +14,7 @@ import {
   type SessionStore,
   type StoreContext,
 } from '../../src/stores/types.js'
-import { Browser, context, makeSession } from '../unit/support/browser.js'
+import { Browser, context, makeSession } from '../fixtures/store-helpers.js'
 
 export const NOW = 1_700_000_000
 const NAME = 'sess'

@@ -47,12 +47,16 @@ function asTokenSet(value: unknown): TokenSet | undefined {
   const v = value as Record<string, unknown>
   if (typeof v.accessToken !== 'string' || typeof v.tokenType !== 'string') return undefined
   if (v.expiresAt !== undefined && typeof v.expiresAt !== 'number') return undefined
+  if (v.refreshExpiresAt !== undefined && typeof v.refreshExpiresAt !== 'number') return undefined
+  if (v.issuedAt !== undefined && typeof v.issuedAt !== 'number') return undefined
   if (!optionalString(v.refreshToken) || !optionalString(v.idToken) || !optionalString(v.scope)) {
     return undefined
   }
   const tokens: TokenSet = { accessToken: v.accessToken, tokenType: v.tokenType }
   if (typeof v.expiresAt === 'number') tokens.expiresAt = v.expiresAt
   if (typeof v.refreshToken === 'string') tokens.refreshToken = v.refreshToken
+  if (typeof v.refreshExpiresAt === 'number') tokens.refreshExpiresAt = v.refreshExpiresAt
+  if (typeof v.issuedAt === 'number') tokens.issuedAt = v.issuedAt
   if (typeof v.idToken === 'string') tokens.idToken = v.idToken
   if (typeof v.scope === 'string') tokens.scope = v.scope
   return tokens

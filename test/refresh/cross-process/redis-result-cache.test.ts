@@ -29,6 +29,9 @@ const tokens = (n: number): TokenSet => ({
   accessToken: `access-token-secret-${n}`,
   tokenType: 'Bearer',
   expiresAt: 1_900_000_000 + n,
+  // Every field survives the round trip (the refresh window needs issuedAt).
+  issuedAt: 1_900_000_000 - 300 + n,
+  refreshExpiresAt: 1_900_086_400 + n,
   refreshToken: `refresh-token-secret-${n}`,
   idToken: `id.token.secret-${n}`,
   scope: 'openid offline_access',

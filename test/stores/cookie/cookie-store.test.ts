@@ -9,7 +9,7 @@ import { CookieJar } from '../../../src/request/cookie-jar.js'
 import type { Session } from '../../../src/session/session.js'
 import { cookieStore } from '../../../src/stores/cookie/index.js'
 import type { StoreContext } from '../../../src/stores/types.js'
-import { noise } from '../../unit/support/browser.js'
+import { noise } from '../../fixtures/store-helpers.js'
 
 const NOW = 1_700_000_000
 const SECRET = 'cookie-store-secret-cookie-store-secret-01'

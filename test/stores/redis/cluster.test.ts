@@ -8,7 +8,7 @@ import { createCluster } from 'redis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { redisStore } from 'oidc-session/redis'
 import { startRedisCluster, type TestRedisCluster } from '../../fixtures/redis.js'
-import { Browser, makeSession } from '../../unit/support/browser.js'
+import { Browser, makeSession } from '../../fixtures/store-helpers.js'
 import { NOW, describeStoreContract, loadIn, saveIn } from '../contract.js'
 
 let cluster: TestRedisCluster

@@ -15,7 +15,7 @@ import {
   type RedisStoreOptions,
 } from 'oidc-session/redis'
 import { startRedis, type TestRedis } from '../../fixtures/redis.js'
-import { Browser, makeSession } from '../../unit/support/browser.js'
+import { Browser, makeSession } from '../../fixtures/store-helpers.js'
 import { NOW, contextFor, describeStoreContract, loadIn, saveIn } from '../contract.js'
 
 let redis: TestRedis

@@ -3,7 +3,7 @@ import { CookieTooLargeError } from '../../../src/errors.js'
 import { CookieJar } from '../../../src/request/cookie-jar.js'
 import type { Session } from '../../../src/session/session.js'
 import { cookieStore } from '../../../src/stores/cookie/index.js'
-import { Browser, context, makeSession, noise } from '../support/browser.js'
+import { Browser, context, makeSession, noise } from '../../fixtures/store-helpers.js'
 
 const OLD = 'o'.repeat(32)
 const NEW = 'n'.repeat(32)
