@@ -74,6 +74,34 @@ export interface Routes {
   readonly backchannelLogout: string
 }
 
+/**
+ * Access tokens per API (RFC 8707 resource indicators, or the `audience` parameter that several
+ * providers use instead). One refresh token serves every resource; each resource's token is cached
+ * in the session with its own expiry and refreshed single-flight, like the session's own token.
+ */
+export interface ResourcesConfig {
+  /**
+   * Resources every login asks for: each is sent as a `resource` (or `audience`) parameter of the
+   * authorization request, so that the user's grant covers them and `accessToken(request, {
+   * resource })` can later obtain a token for any of them with the refresh token (RFC 8707 §2.1).
+   */
+  indicators?: readonly string[]
+  /**
+   * The resource of the session's own access token (the one `accessToken(request)`, `forward()`
+   * and `userinfo()` use): sent on the authorization request, the code grant and every refresh of
+   * that token. Default: none — the provider's default audience, which is what its UserInfo
+   * endpoint accepts; a token for an API may not be.
+   */
+  default?: string
+  /**
+   * Name of the parameter: `resource` (RFC 8707, the default; values must be absolute URIs
+   * without a fragment) or `audience` (Auth0 and others; any non-empty string).
+   */
+  parameter?: 'resource' | 'audience'
+  /** Most per-resource tokens one session keeps (expired ones, then the oldest, are dropped). Default 4. */
+  maxPerSession?: number
+}
+
 /** Where the library writes what an operator should see (a misconfiguration). */
 export interface Logger {
   warn(message: string): void
@@ -198,6 +226,21 @@ export interface OidcSessionConfig {
   classify?: ClassifyOptions
   /** Where configuration warnings go. Default `console`. */
   logger?: Logger
+  /**
+   * Sender-constrained tokens (RFC 9449, DPoP): each session gets its own ES256 key pair, created
+   * at login and kept in the session with the private key sealed under a key derived from
+   * `secrets`; proofs go on the token endpoint, UserInfo and `forward()`ed calls. A provider that
+   * answers `token_type: Bearer` anyway gets Bearer tokens and no key is kept. Default false.
+   */
+  dpop?: boolean
+  /**
+   * Pushed authorization requests (RFC 9126): `true` pushes every login's parameters to the
+   * provider first. Whatever this says, PAR is used when the provider's metadata says
+   * `require_pushed_authorization_requests` (never downgraded). Default false.
+   */
+  pushedAuthorizationRequests?: boolean
+  /** Tokens per API (see {@link ResourcesConfig}). */
+  resources?: ResourcesConfig
 }
 
 /** Options of logout and back-channel logout. */
@@ -303,6 +346,10 @@ export interface ResolvedConfig {
   lifecycle: { leewaySeconds: number; clockToleranceSeconds: number }
   refresh: ResolvedRefreshConfig
   logout: ResolvedLogoutConfig
+  /** Per-resource tokens (the protocol side is in `provider.resources`). */
+  resourceTokens: { maxPerSession: number; parameter: 'resource' | 'audience' }
+  /** DPoP key pairs per session (RFC 9449). */
+  dpop: boolean
   classify: ClassifyOptions
   events: SessionEvents
   logger: Logger
@@ -592,6 +639,9 @@ export function resolveConfig(input: OidcSessionConfig): ResolvedConfig {
   if (input.store !== undefined && !hasMethods(input.store, ['load', 'save', 'destroy']))
     throw invalidArg('"store" must be a SessionStore', 'ERR_INVALID_ARG_TYPE')
 
+  const resources = resolveResources(input.resources)
+  const dpop = flag(input.dpop, 'dpop', false)
+
   return {
     origin,
     requestOrigin: createRequestOrigin({ origin, trustProxy, secureOnly: secure }),
@@ -609,6 +659,17 @@ export function resolveConfig(input: OidcSessionConfig): ResolvedConfig {
       fetch: http.fetch,
       clockToleranceSeconds,
       now,
+      resources: {
+        login: resources.login,
+        default: resources.default,
+        parameter: resources.parameter,
+      },
+      dpop,
+      pushedAuthorizationRequests: flag(
+        input.pushedAuthorizationRequests,
+        'pushedAuthorizationRequests',
+        false,
+      ),
     },
     secrets,
     store: input.store,
@@ -629,6 +690,8 @@ export function resolveConfig(input: OidcSessionConfig): ResolvedConfig {
     },
     refresh: resolveRefresh(input.refresh),
     logout: resolveLogout(input.logout, timeoutMs, postLogoutRedirectUri),
+    resourceTokens: { maxPerSession: resources.maxPerSession, parameter: resources.parameter },
+    dpop,
     classify: resolveClassify(input.classify),
     events,
     logger,
@@ -652,6 +715,52 @@ function resolveTrustProxy(value: unknown, origin: string, secure: boolean): Res
     origins.add(url.origin)
   })
   return origins
+}
+
+/** A resource indicator (RFC 8707 §2: an absolute URI without a fragment) or an audience. */
+function resourceValue(value: unknown, name: string, parameter: 'resource' | 'audience'): string {
+  if (typeof value !== 'string' || value === '')
+    throw invalidArg(`"${name}" must be a non-empty string`, 'ERR_INVALID_ARG_TYPE')
+  if (parameter === 'audience') return value
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    throw invalidArg(`"${name}" must be an absolute URI (RFC 8707 §2)`)
+  }
+  if (value.includes('#') || url.hash !== '')
+    throw invalidArg(`"${name}" must not contain a fragment (RFC 8707 §2)`)
+  return value
+}
+
+function resolveResources(input: ResourcesConfig | undefined): {
+  login: readonly string[]
+  default: string | undefined
+  parameter: 'resource' | 'audience'
+  maxPerSession: number
+} {
+  if (Array.isArray(input))
+    throw invalidArg('"resources" must be an object', 'ERR_INVALID_ARG_TYPE')
+  const resources = section(input, 'resources') as ResourcesConfig
+  const parameter = resources.parameter ?? 'resource'
+  if (parameter !== 'resource' && parameter !== 'audience')
+    throw invalidArg('"resources.parameter" must be "resource" or "audience"')
+  const indicators = resources.indicators ?? []
+  if (!Array.isArray(indicators))
+    throw invalidArg('"resources.indicators" must be an array', 'ERR_INVALID_ARG_TYPE')
+  const login = indicators.map((value: unknown, i: number) =>
+    resourceValue(value, `resources.indicators[${i}]`, parameter),
+  )
+  const fallback =
+    resources.default === undefined
+      ? undefined
+      : resourceValue(resources.default, 'resources.default', parameter)
+  // The default resource is part of every login: its token comes with the code.
+  if (fallback !== undefined && !login.includes(fallback)) login.unshift(fallback)
+  const maxPerSession = positive(resources.maxPerSession, 'resources.maxPerSession', 4, true)
+  if (!Number.isInteger(maxPerSession))
+    throw invalidArg('"resources.maxPerSession" must be an integer')
+  return { login: Object.freeze([...new Set(login)]), default: fallback, parameter, maxPerSession }
 }
 
 function resolveRefresh(input: OidcSessionConfig['refresh']): ResolvedRefreshConfig {

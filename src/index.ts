@@ -5,6 +5,7 @@
  */
 export { createOidcSession } from './session/manager.js'
 export type {
+  AccessTokenOptions,
   AccessTokenResult,
   AuthenticateOptions,
   AuthFailureReason,
@@ -25,8 +26,10 @@ export type {
   Logger,
   LogoutConfig,
   OidcSessionConfig,
+  ResourcesConfig,
   RoutesConfig,
 } from './config.js'
+export type { ForwardOptions, ForwardRequest } from './gateway/types.js'
 export {
   CallbackError,
   CookieTooLargeError,
@@ -48,7 +51,7 @@ export { PROVIDER_NAMES, isProviderName } from './oidc/profiles.js'
 export type { EndSessionInput, ProviderMetadata, ProviderName } from './oidc/profiles.js'
 export type { EndSessionHook } from './oidc/end-session.js'
 export { idTokenClaims } from './session/session.js'
-export type { Session } from './session/session.js'
+export type { ResourceToken, Session } from './session/session.js'
 export type { SessionEndReason, SessionEvents } from './session/events.js'
 export type { TokenSet } from './tokens/token-set.js'
 export { refreshTokenExpired, tokenDeadlines, tokenState } from './tokens/lifecycle.js'

@@ -4,6 +4,7 @@
  * @module
  */
 import * as oauth from 'oauth4webapi'
+import { pushAuthorizationRequest, usePar } from './par.js'
 import type { ProviderProfile } from './profiles.js'
 import type { ProviderContext, ProviderOptions } from './provider.js'
 
@@ -39,13 +40,19 @@ export interface AuthorizationOptions {
  * @param extra extra authorization parameters for this login (`prompt`, `login_hint`, …); they
  *   override the configured ones but never the protocol's own (`state`, `nonce`, PKCE, …)
  * @param options see {@link AuthorizationOptions}
- * @returns the URL to send the browser to, and the {@link AuthorizationRequest} to keep
+ * @returns the URL to send the browser to, and the {@link AuthorizationRequest} to keep; with
+ *   pushed authorization requests (required by the provider, or configured), the parameters were
+ *   pushed first and the URL carries only `client_id` and `request_uri`
+ * @throws `ProviderResponseError` when a required pushed authorization request is refused;
+ *   `ProviderUnavailableError` when the provider cannot be reached
  * @example
  * ```ts
  * const { url, request } = await buildAuthorizationUrl(context, { prompt: 'login' })
  * ```
  * @see https://openid.net/specs/openid-connect-core-1_0.html#AuthRequest
  * @see https://www.rfc-editor.org/rfc/rfc7636 (PKCE)
+ * @see https://www.rfc-editor.org/rfc/rfc8707#section-2.1 (`resource` on the authorization request)
+ * @see https://www.rfc-editor.org/rfc/rfc9126 (PAR)
  */
 export async function buildAuthorizationUrl(
   context: ProviderContext,
@@ -79,11 +86,17 @@ export async function buildAuthorizationUrl(
   url.searchParams.set('nonce', nonce)
   url.searchParams.set('code_challenge', await oauth.calculatePKCECodeChallenge(codeVerifier))
   url.searchParams.set('code_challenge_method', 'S256')
+  const resources = config.resources
+  if (resources && !url.searchParams.has(resources.parameter))
+    for (const resource of resources.login) url.searchParams.append(resources.parameter, resource)
+  const target = usePar(as, context)
+    ? await pushAuthorizationRequest(context, as, url.searchParams)
+    : url
   const request: AuthorizationRequest = { state, nonce, codeVerifier }
   const maxAge = Number(params.max_age)
   if (params.max_age !== undefined && Number.isInteger(maxAge) && maxAge >= 0)
     request.maxAge = maxAge
-  return { url, request }
+  return { url: target, request }
 }
 
 /**

@@ -13,6 +13,7 @@ import {
   ProviderUnavailableError,
 } from '../errors.js'
 import { discover } from './discovery.js'
+import { DpopNonces } from './dpop-nonces.js'
 import { resolveProviderProfile, type ProviderName, type ProviderProfile } from './profiles.js'
 
 /** The client's registration at the provider, as the protocol layer needs it. */
@@ -45,6 +46,19 @@ export interface ProviderOptions {
   clockToleranceSeconds: number
   /** Time source, milliseconds. */
   now: () => number
+  /**
+   * Resource indicators (RFC 8707): `login` are asked for on every authorization request, `default`
+   * also on the code grant and the refreshes of the session's own token, under `parameter`.
+   */
+  resources?: {
+    login: readonly string[]
+    default: string | undefined
+    parameter: 'resource' | 'audience'
+  }
+  /** Send DPoP proofs (RFC 9449) on the code exchange. */
+  dpop?: boolean
+  /** Always push authorization requests (RFC 9126), not only when the provider requires it. */
+  pushedAuthorizationRequests?: boolean
 }
 
 /** Everything a protocol operation needs. */
@@ -68,6 +82,8 @@ export interface ProviderContext {
     extra?: T,
   ): T & oauth.HttpRequestOptions<'GET' | 'POST', URLSearchParams | undefined>
   readonly options: ProviderOptions
+  /** DPoP nonces the provider (and forwarded-to APIs) gave, shared by every session's key. */
+  readonly dpopNonces: DpopNonces
 }
 
 const DISCOVERY_TTL_MS = 24 * 3600 * 1000
@@ -82,6 +98,7 @@ export function createProviderContext(config: ProviderOptions): ProviderContext 
   if (config.client.idTokenSignedResponseAlg)
     client.id_token_signed_response_alg = config.client.idTokenSignedResponseAlg
   const clientAuth = createClientAuth(config)
+  const dpopNonces = new DpopNonces()
 
   const http = <T extends object>(extra?: T) => {
     const options: oauth.HttpRequestOptions<'GET' | 'POST', URLSearchParams | undefined> = {
@@ -91,6 +108,15 @@ export function createProviderContext(config: ProviderOptions): ProviderContext 
     if (config.fetch) {
       const customFetch = config.fetch
       options[oauth.customFetch] = (url, init) => customFetch(url, init as RequestInit)
+    }
+    if (extra !== undefined && 'DPoP' in extra && extra.DPoP !== undefined) {
+      // Every answer may carry a new DPoP nonce: remember it for every session's next proof.
+      const send = options[oauth.customFetch] ?? ((url, init) => fetch(url, init as RequestInit))
+      options[oauth.customFetch] = async (url, init) => {
+        const response = await send(url, init)
+        dpopNonces.observe(url, response)
+        return response
+      }
     }
     return { ...options, ...(extra ?? {}) } as T & typeof options
   }
@@ -166,7 +192,16 @@ export function createProviderContext(config: ProviderOptions): ProviderContext 
     return value
   }
 
-  return { metadata, profile, currentProfile, client, clientAuth, http, options: config }
+  return {
+    metadata,
+    profile,
+    currentProfile,
+    client,
+    clientAuth,
+    http,
+    options: config,
+    dpopNonces,
+  }
 }
 
 function createClientAuth(config: ProviderOptions): oauth.ClientAuth {

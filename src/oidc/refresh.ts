@@ -8,6 +8,7 @@ import { OidcSessionError, RefreshRefusedError, RefreshRejectedError } from '../
 import { mergeTokens } from '../tokens/merge.js'
 import { tokenSetFromResponse, type TokenSet } from '../tokens/token-set.js'
 import { loginScope } from './authorize.js'
+import { withDpopNonceRetry, type DpopKey } from './dpop.js'
 import { challengeError, providerFailure, safeCause, type ProviderContext } from './provider.js'
 
 /**
@@ -17,36 +18,50 @@ import { challengeError, providerFailure, safeCause, type ProviderContext } from
  *
  * @param now seconds since the epoch
  * @param parameters extra token request parameters (`scope`, `resource`); they override the
- *   profile's
+ *   profile's. Without any, the configured default resource (RFC 8707) is asked for, if there is one
+ * @param dpop the session's DPoP key (RFC 9449 §5): the request carries a proof, and a
+ *   `use_dpop_nonce` answer is retried once with the provider's nonce
  * @throws {@link RefreshRejectedError} `ERR_REFRESH_INVALID_GRANT` when the provider refuses the grant
  * @throws {@link RefreshRefusedError} `ERR_REFRESH_REFUSED` for any other OAuth error answer below 500
  *   (`invalid_client`, `unauthorized_client`, `invalid_scope`…)
  * @throws `ProviderUnavailableError` (transient) for network errors, timeouts, 429, 5xx, non-JSON bodies
  * @throws `ProviderResponseError` for answers we refuse (a bad id_token, OpenID Connect Core §12.2)
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-6
+ * @see https://www.rfc-editor.org/rfc/rfc8707#section-2.2 (`resource` on the refresh grant)
  */
 export async function refreshTokens(
   context: ProviderContext,
   tokens: TokenSet,
   now: number,
   parameters?: Record<string, string>,
+  dpop?: DpopKey,
 ): Promise<TokenSet> {
-  if (!tokens.refreshToken) throw new RefreshRejectedError('the session has no refresh token')
+  const refreshToken = tokens.refreshToken
+  if (!refreshToken) throw new RefreshRejectedError('the session has no refresh token')
+  const resources = context.options.resources
+  const requested =
+    parameters ??
+    (resources?.default !== undefined ? { [resources.parameter]: resources.default } : undefined)
   try {
     const [as, profile] = await Promise.all([context.metadata(), context.profile()])
     // The profile's parameters (Entra: the login's `scope`) under the caller's own.
     const additionalParameters = {
       ...profile.refreshParameters({ scope: loginScope(context.options, as, profile) }),
-      ...parameters,
+      ...requested,
     }
-    const response = await oauth.refreshTokenGrantRequest(
-      as,
-      context.client,
-      context.clientAuth,
-      tokens.refreshToken,
-      context.http(Object.keys(additionalParameters).length > 0 ? { additionalParameters } : {}),
-    )
-    const result = await oauth.processRefreshTokenResponse(as, context.client, response)
+    const result = await withDpopNonceRetry(dpop, async () => {
+      const response = await oauth.refreshTokenGrantRequest(
+        as,
+        context.client,
+        context.clientAuth,
+        refreshToken,
+        context.http({
+          ...(Object.keys(additionalParameters).length > 0 ? { additionalParameters } : {}),
+          ...(dpop ? { DPoP: dpop.handle } : {}),
+        }),
+      )
+      return oauth.processRefreshTokenResponse(as, context.client, response)
+    })
     return mergeTokens(
       tokens,
       tokenSetFromResponse(result, now, profile.refreshTokenExpiresAt(result, now)),

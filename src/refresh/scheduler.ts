@@ -8,12 +8,14 @@
 import { base64url } from 'jose'
 import { OidcSessionError, RefreshRejectedError } from '../errors.js'
 import { BoundedMap } from '../lib/bounded-map.js'
+import type { DpopKey } from '../oidc/dpop.js'
 import { refreshTokens } from '../oidc/refresh.js'
 import type { ProviderContext } from '../oidc/provider.js'
 import { tokenState, type TokenStateOptions } from '../tokens/lifecycle.js'
 import type { TokenSet } from '../tokens/token-set.js'
 import { runExclusive } from './cross-process.js'
 import type { RefreshLock } from './lock.js'
+import { memoryLock } from './memory-lock.js'
 import { memoryResultCache, type ResultCache } from './result-cache.js'
 import { SingleFlight } from './single-flight.js'
 
@@ -33,7 +35,10 @@ export interface RefreshSchedulerOptions {
   context: ProviderContext
   /** Recent-result cache. Default: an in-process {@link memoryResultCache} of 10 000 entries. */
   cache?: ResultCache
-  /** Cross-process lock; without it, refreshes are single-flight in this process only. */
+  /**
+   * Cross-process lock; without it, refreshes are single-flight in this process only (an in-process
+   * lock still serializes the refreshes of one grant for different resources).
+   */
   lock?: RefreshLock
   /** How long a result stays reusable by late requests, seconds. Default 60. */
   resultTtlSeconds?: number
@@ -87,13 +92,24 @@ function canonicalRequest(refreshToken: string, parameters: Record<string, strin
   ])
 }
 
+const hasParameters = (parameters: Record<string, string> | undefined) =>
+  parameters !== undefined && Object.keys(parameters).length > 0
+
+/** What a refresh tells the other requests of its grant: the refresh token to continue from. */
+function successorOf(tokens: TokenSet): Pick<TokenSet, 'refreshToken' | 'idToken'> {
+  return {
+    ...(tokens.refreshToken !== undefined ? { refreshToken: tokens.refreshToken } : {}),
+    ...(tokens.idToken !== undefined ? { idToken: tokens.idToken } : {}),
+  }
+}
+
 async function hashOf(canonical: string): Promise<string> {
   return base64url.encode(
     new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(canonical))),
   )
 }
 
-/** Per-call options of {@link RefreshScheduler.refresh}. */
+/** Per-call options of {@link RefreshScheduler.refresh} (not part of the request's key). */
 export interface RefreshCallOptions {
   /**
    * Keeps the token call alive past the request that started it (Cloudflare Workers'
@@ -101,6 +117,13 @@ export interface RefreshCallOptions {
    * request does not lose the rotated refresh token its followers are waiting for.
    */
   waitUntil?: ((promise: Promise<unknown>) => void) | undefined
+  /** The session's DPoP key (RFC 9449): the token request carries a proof signed with it. */
+  dpop?: DpopKey | undefined
+  /**
+   * An access token a resource server refused (`invalid_token`): a recent result carrying it is
+   * not reused (a forced refresh).
+   */
+  reject?: string | undefined
 }
 
 /** Refreshes token sets, once per grant however many callers ask at once. */
@@ -108,6 +131,11 @@ export interface RefreshScheduler {
   /**
    * Refresh `tokens` (or reuse a recent refresh of the same refresh token and parameters, as long
    * as its access token is still fresh).
+   *
+   * Refreshes of one grant with different parameters (the session's own token and tokens for other
+   * resources, RFC 8707) never present the same refresh token twice: they take turns under the
+   * grant's lock, and one that finds the refresh token consumed by another (rotated) continues
+   * with its successor.
    *
    * @throws {@link RefreshRejectedError} `ERR_REFRESH_INVALID_GRANT` (the session is over)
    * @throws `RefreshRefusedError` `ERR_REFRESH_REFUSED` / `ProviderResponseError`
@@ -150,7 +178,13 @@ type Found = { outcome: RefreshOutcome } | { newer: TokenSet }
  * Create a {@link RefreshScheduler}.
  *
  * - Concurrent refreshes of one grant (same refresh token, same parameters) share one promise.
- * - With a `lock`, the provider call runs under {@link runExclusive}, once per grant per process.
+ * - The provider call runs under {@link runExclusive} with the grant's lock (the `lock`, else an
+ *   in-process one), keyed by the refresh token alone: refreshes for different resources take
+ *   turns, and each re-checks the result cache first.
+ * - A refresh with parameters (a resource) that rotates the refresh token also leaves a successor
+ *   record under the grant's own key (the new refresh token, with no usable access token), so
+ *   that the session's own refresh, another resource's, a late cookie and logout all continue from
+ *   the new refresh token instead of replaying the consumed one.
  * - A successful result is kept `resultTtlSeconds` under the key of the consumed refresh token, so
  *   a request still carrying the pre-refresh cookie gets the new tokens instead of replaying it.
  *   A cached result is reused only while its access token is fresh; once it is not, the grant is
@@ -170,8 +204,9 @@ type Found = { outcome: RefreshOutcome } | { newer: TokenSet }
  * @see https://www.rfc-editor.org/rfc/rfc9700#section-4.14.2 (refresh token rotation)
  */
 export function createRefreshScheduler(options: RefreshSchedulerOptions): RefreshScheduler {
-  const { context, lock } = options
+  const { context } = options
   const now = context.options.now
+  const lock = options.lock ?? memoryLock({ now })
   const cache = options.cache ?? memoryResultCache(10_000, now)
   const ttl = options.resultTtlSeconds ?? 60
   const leaseMs = options.lockLeaseMs ?? options.lock?.leaseMs ?? 5_000
@@ -189,56 +224,96 @@ export function createRefreshScheduler(options: RefreshSchedulerOptions): Refres
 
   const nowSeconds = () => Math.floor(now() / 1000)
 
-  async function lookup(key: string, tokens: TokenSet): Promise<Found | undefined> {
+  /**
+   * A usable result for `key`, or the newest refresh token of the grant to continue from: a stale
+   * result of the same request, or (for a request with parameters) the grant's own record, left by
+   * the session's own refresh or by a successor record.
+   */
+  async function lookup(
+    key: string,
+    grant: string,
+    tokens: TokenSet,
+    reject: string | undefined,
+  ): Promise<Found | undefined> {
     const cached = await cache.get(key)
-    if (!cached) return undefined
-    if (tokenState(cached, nowSeconds(), lifecycle) === 'fresh')
-      return { outcome: { tokens: cached, source: 'cache' } }
-    // A stale result: refresh again, with the newest refresh token known. A provider that does not
-    // rotate left the same refresh token: that is a plain refresh of this grant.
-    if (cached.refreshToken !== undefined && cached.refreshToken !== tokens.refreshToken)
-      return { newer: cached }
+    if (cached) {
+      if (cached.accessToken !== reject && tokenState(cached, nowSeconds(), lifecycle) === 'fresh')
+        return { outcome: { tokens: cached, source: 'cache' } }
+      // A stale result: refresh again, with the newest refresh token known. A provider that does
+      // not rotate left the same refresh token: that is a plain refresh of this grant.
+      if (cached.refreshToken !== undefined && cached.refreshToken !== tokens.refreshToken)
+        return { newer: cached }
+    }
+    if (grant === key) return undefined
+    const record = await cache.get(grant)
+    if (record?.refreshToken !== undefined && record.refreshToken !== tokens.refreshToken)
+      return { newer: { ...tokens, ...successorOf(record) } }
     return undefined
   }
 
   async function fromProvider(
     key: string,
+    grant: string,
     tokens: TokenSet,
-    parameters?: Record<string, string>,
+    parameters: Record<string, string> | undefined,
+    dpop: DpopKey | undefined,
   ): Promise<Found> {
-    const next = await refreshTokens(context, tokens, nowSeconds(), parameters)
+    const next = await refreshTokens(context, tokens, nowSeconds(), parameters, dpop)
     await cache.set(key, next, ttl)
+    if (
+      grant !== key &&
+      next.refreshToken !== undefined &&
+      next.refreshToken !== tokens.refreshToken
+    ) {
+      await Promise.all([
+        // The successor record: every other request of the grant continues from the new token.
+        cache.set(grant, { ...successorOf(next), accessToken: '', tokenType: next.tokenType }, ttl),
+        // This resource's token came with the new refresh token: a session brought forward to it
+        // by another request finds the token here instead of asking the provider again.
+        refreshKey(next.refreshToken, parameters).then((successor) =>
+          cache.set(successor, next, ttl),
+        ),
+      ])
+    }
     return { outcome: { tokens: next, source: 'provider' } }
   }
 
   async function run(
-    key: string,
+    keys: { key: string; grant: string },
     tokens: TokenSet,
     parameters: Record<string, string> | undefined,
+    call: RefreshCallOptions,
     depth: number,
   ): Promise<RefreshOutcome> {
+    const { key, grant } = keys
+    const { dpop, reject } = call
     const follow = async (found: Found): Promise<RefreshOutcome> => {
       if ('outcome' in found) return found.outcome
       if (depth >= MAX_CHAIN) throw new RefreshRejectedError('too many refreshes chained')
-      const { tokens: next } = await refreshOnce(found.newer, parameters, depth + 1, undefined)
+      // The chained flight is part of this one (already handed to `waitUntil`).
+      const { tokens: next } = await refreshOnce(
+        found.newer,
+        parameters,
+        { ...call, waitUntil: undefined },
+        depth + 1,
+      )
       return { tokens: next, source: 'cache' }
     }
-    const found = await lookup(key, tokens)
+    const found = await lookup(key, grant, tokens, reject)
     if (found) return follow(found)
     const failed = failures.get(key)
     if (failed && failed.until > now()) throw failed.error
     try {
-      const result = lock
-        ? await runExclusive<Found>({
-            key,
-            lock,
-            leaseMs,
-            waitMs,
-            now,
-            recheck: () => lookup(key, tokens),
-            work: () => fromProvider(key, tokens, parameters),
-          })
-        : await fromProvider(key, tokens, parameters)
+      // One lock per grant (the refresh token alone): refreshes for different resources take turns.
+      const result = await runExclusive<Found>({
+        key: grant,
+        lock,
+        leaseMs,
+        waitMs,
+        now,
+        recheck: () => lookup(key, grant, tokens, reject),
+        work: () => fromProvider(key, grant, tokens, parameters, dpop),
+      })
       failures.delete(key)
       return await follow(result)
     } catch (error) {
@@ -268,8 +343,8 @@ export function createRefreshScheduler(options: RefreshSchedulerOptions): Refres
   async function refreshOnce(
     tokens: TokenSet,
     parameters: Record<string, string> | undefined,
+    call: RefreshCallOptions,
     depth: number,
-    waitUntil: RefreshCallOptions['waitUntil'],
   ): Promise<RefreshOutcome> {
     const refreshToken = tokens.refreshToken
     if (!refreshToken) throw new RefreshRejectedError('the session has no refresh token')
@@ -278,12 +353,14 @@ export function createRefreshScheduler(options: RefreshSchedulerOptions): Refres
     // hashing. The leader hashes once for the result cache and the lock, which leave the map.
     const canonical = canonicalRequest(refreshToken, parameters)
     const joined = flights.get(canonical) !== undefined
-    const promise = flights.run(canonical, async () =>
-      run(await hashOf(canonical), tokens, parameters, depth),
-    )
+    const promise = flights.run(canonical, async () => {
+      const key = await hashOf(canonical)
+      const grant = hasParameters(parameters) ? await hashOf(canonicalRequest(refreshToken)) : key
+      return run({ key, grant }, tokens, parameters, call, depth)
+    })
     if (!joined) {
       track(refreshToken, promise)
-      waitUntil?.(promise.catch(() => undefined))
+      call.waitUntil?.(promise.catch(() => undefined))
     }
     const outcome = await promise
     // Each caller gets its own copy: callers must not share one mutable token set.
@@ -295,7 +372,7 @@ export function createRefreshScheduler(options: RefreshSchedulerOptions): Refres
 
   return {
     refresh: (tokens, parameters, callOptions) =>
-      refreshOnce(tokens, parameters, 0, callOptions?.waitUntil),
+      refreshOnce(tokens, parameters, callOptions ?? {}, 0),
 
     async settled(refreshToken) {
       const set = pending.get(refreshToken)

@@ -13,6 +13,7 @@ import {
 import { BoundedMap } from '../lib/bounded-map.js'
 import { onWorkers } from '../lib/runtime.js'
 import { isRevoked, type RevocationList } from '../logout/revocation-list.js'
+import type { DpopKey } from '../oidc/dpop.js'
 import { safeCause } from '../oidc/provider.js'
 import type { RefreshOutcome, RefreshScheduler } from '../refresh/scheduler.js'
 import type { SessionStore, StoreContext } from '../stores/types.js'
@@ -36,6 +37,8 @@ export interface AuthenticatorDeps {
   backgroundAllowed?: () => Promise<boolean>
   events: SessionEvents
   logger: { warn(message: string): void }
+  /** The session's DPoP key (RFC 9449), for the proof on its refresh requests. */
+  dpopKey?: (session: Session) => Promise<DpopKey | undefined>
 }
 
 /** The authenticate step and the session-ending helper shared with logout. */
@@ -219,7 +222,10 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticator {
     const consumed = session.tokens.refreshToken
     let outcome: RefreshOutcome
     try {
-      outcome = await scheduler.refresh(session.tokens, undefined, { waitUntil })
+      outcome = await scheduler.refresh(session.tokens, undefined, {
+        waitUntil,
+        dpop: await deps.dpopKey?.(session),
+      })
     } catch (error) {
       const typed = refreshError(error)
       emit(events, 'refreshError', { ...ids, code: typed.code, transient: typed.transient })

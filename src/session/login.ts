@@ -8,6 +8,7 @@ import { CallbackError, OidcSessionError, invalidArg } from '../errors.js'
 import { randomId } from '../lib/random.js'
 import { buildAuthorizationUrl } from '../oidc/authorize.js'
 import { exchangeCode } from '../oidc/callback.js'
+import type { DpopKeys } from '../oidc/dpop.js'
 import type { ProviderContext } from '../oidc/provider.js'
 import { CookieJar } from '../request/cookie-jar.js'
 import { readForm, type FormRequest } from '../request/form.js'
@@ -42,6 +43,8 @@ export interface LoginDeps {
   /** `true` for authorization parameters only the library may set (`state`, `nonce`, PKCE…). */
   isManagedParam(name: string): boolean
   now: () => number
+  /** With DPoP (RFC 9449): each new session gets its own key, which binds the code exchange. */
+  dpopKeys?: DpopKeys
 }
 
 /**
@@ -121,10 +124,12 @@ export function createLogin(deps: LoginDeps): {
           : 'the login transaction cookie is invalid (tampered, expired or foreign)',
       )
     }
+    const dpop = await deps.dpopKeys?.create(ctx.now + deps.absoluteDuration)
     const { response, claims } = await exchangeCode(
       context,
       params,
       transaction,
+      dpop?.key,
       redirectUriFor(origin),
     )
     const profile = await context.profile()
@@ -137,6 +142,8 @@ export function createLogin(deps: LoginDeps): {
       sub: claims.sub,
       ...(typeof claims.sid === 'string' ? { sid: claims.sid } : {}),
       tokens: tokenSetFromResponse(response, now, profile.refreshTokenExpiresAt(response, now)),
+      // Kept only for tokens the provider bound to it (it may answer Bearer anyway).
+      ...(dpop && response.token_type === 'dpop' ? { dpopKey: dpop.sealed } : {}),
     }
     // A new login replaces whatever session the browser had (no fixation, no stale chunks).
     const previous = await store.load(ctx).catch(() => null)

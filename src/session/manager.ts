@@ -6,11 +6,13 @@
  * @module
  */
 import { isManagedParam, resolveConfig, type OidcSessionConfig } from '../config.js'
-import { OidcSessionError, SessionRequiredError } from '../errors.js'
+import { invalidArg, OidcSessionError, SessionRequiredError } from '../errors.js'
+import { createForwarder } from '../gateway/forward.js'
 import { createBackchannelLogout } from '../logout/backchannel.js'
 import { createLogout } from '../logout/logout.js'
 import { memoryReplayCache } from '../logout/replay-cache.js'
 import { memoryRevocationList, type RevocationList } from '../logout/revocation-list.js'
+import { createDpopKeys } from '../oidc/dpop.js'
 import { createLogoutTokenVerifier } from '../oidc/logout-token.js'
 import { createProviderContext } from '../oidc/provider.js'
 import { fetchUserInfo } from '../oidc/userinfo.js'
@@ -25,6 +27,7 @@ import { createAuthenticator } from './authenticate.js'
 import { createSealer } from './codec.js'
 import { createHandler } from './handler.js'
 import { createLogin } from './login.js'
+import { createResourceTokens } from './resource-tokens.js'
 import type { Session } from './session.js'
 import type { AuthResult, OidcSession, ProtectResult, RequestOptions } from './types.js'
 
@@ -76,6 +79,30 @@ export function createOidcSession(options: OidcSessionConfig): OidcSession {
     cookie: config.cookie,
     now: nowSeconds(),
   })
+  // DPoP (RFC 9449): keys are created at login only when configured, but a session that has one is
+  // always served with it (its tokens are bound to it).
+  const dpopKeys = createDpopKeys(context, config.secrets)
+  const dpopKey = async (session: Session) =>
+    session.dpopKey === undefined ? undefined : dpopKeys.open(session.dpopKey, nowSeconds())
+  const loginResources = config.provider.resources?.login ?? []
+  /**
+   * A resource a token may be asked for. RFC 8707 resources must be ones the login asked for: a
+   * provider refuses others (`invalid_target`), and some (oidc-provider) consume a rotating
+   * refresh token before refusing, which would end the grant.
+   */
+  const checkResource = (resource: unknown): string | undefined => {
+    if (resource === undefined) return undefined
+    if (typeof resource !== 'string' || resource === '')
+      throw invalidArg('"resource" must be a non-empty string')
+    if (config.resourceTokens.parameter === 'resource' && !loginResources.includes(resource))
+      throw invalidArg('"resource" must be one of "resources.indicators" (RFC 8707 §2.2)')
+    return resource
+  }
+  const cookiePrefix = `${config.cookie.name}.`
+  const isOwnCookie = (name: string) =>
+    name === config.cookie.name ||
+    name.startsWith(cookiePrefix) ||
+    name.startsWith(config.transactionCookie.prefix)
   const responder = createResponder({
     requestOrigin: config.requestOrigin,
     loginPath: routes.login,
@@ -97,6 +124,19 @@ export function createOidcSession(options: OidcSessionConfig): OidcSession {
       ),
     events: config.events,
     logger: config.logger,
+    dpopKey,
+  })
+  const resourceTokens = createResourceTokens({
+    store,
+    scheduler,
+    revocationList,
+    lifecycle: config.lifecycle,
+    maxPerSession: config.resourceTokens.maxPerSession,
+    parameter: config.resourceTokens.parameter,
+    defaultResource: config.provider.resources?.default,
+    dpopKey,
+    events: config.events,
+    logger: config.logger,
   })
   const { login, callback } = createLogin({
     requestOrigin: config.requestOrigin,
@@ -109,6 +149,7 @@ export function createOidcSession(options: OidcSessionConfig): OidcSession {
     events: config.events,
     isManagedParam,
     now,
+    ...(config.dpop ? { dpopKeys } : {}),
   })
   const logout = createLogout({
     origin,
@@ -178,6 +219,20 @@ export function createOidcSession(options: OidcSessionConfig): OidcSession {
     return { ok: false, session: null, headers, reason: result.reason, response }
   }
 
+  const forward = createForwarder({
+    origin,
+    storeContext,
+    authenticate: (ctx, authOptions) => authenticate(ctx, authOptions),
+    responder,
+    resourceTokens,
+    dpopKey,
+    isOwnCookie,
+    checkResource,
+    cookieName: config.cookie.name,
+    dpopNonces: context.dpopNonces,
+    fetch: config.provider.fetch,
+  })
+
   const operations = {
     login,
     callback,
@@ -195,24 +250,31 @@ export function createOidcSession(options: OidcSessionConfig): OidcSession {
     callback,
     authenticate: (request, authOptions) => authenticate(storeContext(request), authOptions),
     protect,
-    async accessToken(request, options) {
-      const result = await authenticate(storeContext(request), options)
-      const session = requireSession(result)
+    async accessToken(request, tokenOptions = {}) {
+      const resource = checkResource(tokenOptions.resource)
+      const { waitUntil } = tokenOptions
+      const ctx = storeContext(request)
+      const session = requireSession(await authenticate(ctx, waitUntil ? { waitUntil } : {}))
+      const { token } = await resourceTokens.token(ctx, session, resource, { waitUntil })
       return {
-        accessToken: session.tokens.accessToken,
-        tokenType: session.tokens.tokenType,
-        expiresAt: session.tokens.expiresAt,
-        headers: result.headers,
+        accessToken: token.accessToken,
+        tokenType: token.tokenType,
+        expiresAt: token.expiresAt,
+        ...(token.resource !== undefined ? { resource: token.resource } : {}),
+        headers: ctx.jar.applyTo(new Headers()),
       }
     },
     async userinfo(request, options) {
       const result = await authenticate(storeContext(request), options)
       const session = requireSession(result)
+      const dpop =
+        session.tokens.tokenType.toLowerCase() === 'dpop' ? await dpopKey(session) : undefined
       return {
-        claims: await fetchUserInfo(context, session.tokens.accessToken, session.sub),
+        claims: await fetchUserInfo(context, session.tokens.accessToken, session.sub, dpop),
         headers: result.headers,
       }
     },
+    forward,
     logout: operations.logout,
     backchannelLogout,
     errorResponse: (request, error) => responder.errorResponse(request, error),

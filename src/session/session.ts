@@ -21,6 +21,27 @@ export interface Session {
   /** The provider's session id (`sid`), when the provider sends one (back-channel logout). */
   readonly sid?: string
   tokens: TokenSet
+  /**
+   * Access tokens for other resources (RFC 8707), oldest first, each with its own expiry: see
+   * `accessToken(request, { resource })`. Replaced as a whole on update, never mutated.
+   */
+  resourceTokens?: readonly ResourceToken[]
+  /**
+   * The session's DPoP key pair (RFC 9449), as a private JWK sealed under a key derived from the
+   * app's secrets: a copy of the session alone cannot sign proofs for its sender-constrained tokens.
+   */
+  readonly dpopKey?: string
+}
+
+/** An access token for one resource (RFC 8707), cached in the session. Times are seconds since the epoch. */
+export interface ResourceToken {
+  /** The resource indicator (or audience) the token is for. */
+  readonly resource: string
+  readonly accessToken: string
+  /** `bearer` or `dpop`, as the provider said. */
+  readonly tokenType: string
+  readonly expiresAt?: number
+  readonly issuedAt?: number
 }
 
 /**
@@ -44,6 +65,18 @@ interface WireSession {
   q?: number
   o?: string
   p?: string
+  /** Per-resource tokens: resource, access token, type, expiry, issue time. */
+  g?: WireResourceToken[]
+  /** Sealed DPoP key. */
+  k?: string
+}
+
+interface WireResourceToken {
+  u: string
+  a: string
+  t: string
+  e?: number
+  b?: number
 }
 
 /** `sub` and `sid` of an id_token's payload (not verified: it was verified when received). */
@@ -91,7 +124,40 @@ export function encodeSession(session: Session): WireSession {
   if (tokens.refreshExpiresAt !== undefined) wire.q = tokens.refreshExpiresAt
   if (tokens.idToken !== undefined) wire.o = tokens.idToken
   if (tokens.scope !== undefined) wire.p = tokens.scope
+  if (session.resourceTokens !== undefined && session.resourceTokens.length > 0) {
+    wire.g = session.resourceTokens.map((token) => {
+      const entry: WireResourceToken = {
+        u: token.resource,
+        a: token.accessToken,
+        t: token.tokenType,
+      }
+      if (token.expiresAt !== undefined) entry.e = token.expiresAt
+      if (token.issuedAt !== undefined) entry.b = token.issuedAt
+      return entry
+    })
+  }
+  if (session.dpopKey !== undefined) wire.k = session.dpopKey
   return wire
+}
+
+/** The per-resource tokens of a wire session, or `null` when malformed. */
+function resourceTokensOf(value: unknown): ResourceToken[] | null {
+  if (!Array.isArray(value)) return null
+  const tokens: ResourceToken[] = []
+  for (const entry of value as unknown[]) {
+    if (typeof entry !== 'object' || entry === null) return null
+    const e = entry as Record<string, unknown>
+    if (!str(e.u) || !str(e.a) || !str(e.t) || !optional(e.e, num) || !optional(e.b, num))
+      return null
+    tokens.push({
+      resource: e.u,
+      accessToken: e.a,
+      tokenType: e.t,
+      ...(e.e !== undefined ? { expiresAt: e.e } : {}),
+      ...(e.b !== undefined ? { issuedAt: e.b } : {}),
+    })
+  }
+  return tokens
 }
 
 const str = (value: unknown): value is string => typeof value === 'string'
@@ -129,10 +195,13 @@ function fromWire(
     !optional(w.r, str) ||
     !optional(w.q, num) ||
     !optional(w.o, str) ||
-    !optional(w.p, str)
+    !optional(w.p, str) ||
+    !optional(w.k, str)
   ) {
     return null
   }
+  const resourceTokens = w.g === undefined ? undefined : resourceTokensOf(w.g)
+  if (resourceTokens === null) return null
   let sub: unknown = w.s
   let sid: unknown = w.d
   if (sub === undefined || sid === undefined) {
@@ -156,6 +225,8 @@ function fromWire(
     sub,
     ...(typeof sid === 'string' ? { sid } : {}),
     tokens,
+    ...(resourceTokens !== undefined && resourceTokens.length > 0 ? { resourceTokens } : {}),
+    ...(w.k !== undefined ? { dpopKey: w.k } : {}),
   }
 }
 
@@ -183,8 +254,8 @@ const encoder = new TextEncoder()
 const decoder = new TextDecoder('utf-8', { fatal: true })
 const BASE64URL = /^[A-Za-z0-9_-]*$/
 const PACK_FORMAT = 1
-/** Token fields that may travel as raw bytes. */
-const BINARY_FIELDS = ['a', 'r', 'o'] as const
+/** Token fields that may travel as raw bytes (then each per-resource token, in order). */
+const BINARY_FIELDS = ['a', 'r', 'o', 'k'] as const
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
 const CODES = Uint8Array.from(ALPHABET, (c) => c.charCodeAt(0))
@@ -236,7 +307,13 @@ function readToken(
     total += size
   }
   if (offset + total > bytes.length) return null
-  const out = new Uint8Array(Math.ceil((total * 4) / 3) + sizes.length)
+  // Exact size: each segment's unpadded base64url length, plus the dots between segments. (A
+  // bound computed on the total undercounts when several segments round up, and a typed array
+  // drops writes past its end silently.)
+  let length = sizes.length - 1
+  for (const size of sizes as number[])
+    length += Math.floor(size / 3) * 4 + ([0, 2, 3][size % 3] as number)
+  const out = new Uint8Array(length)
   let o = 0
   let payload: Uint8Array | undefined
   for (let k = 0; k < sizes.length; k++) {
@@ -292,6 +369,12 @@ export function packSession(session: Session): Uint8Array {
     wire[field] = segments.map((bytes) => bytes.length)
     blobs.push(...segments)
   }
+  for (const entry of (wire.g as Record<string, unknown>[] | undefined) ?? []) {
+    const segments = typeof entry.a === 'string' ? segmentBytes(entry.a) : undefined
+    if (!segments) continue
+    entry.a = segments.map((bytes) => bytes.length)
+    blobs.push(...segments)
+  }
   const header = encoder.encode(JSON.stringify(wire))
   const size = blobs.reduce((sum, bytes) => sum + bytes.length, 5 + header.length)
   const out = new Uint8Array(size)
@@ -340,6 +423,17 @@ export function unpackSession(bytes: Uint8Array): Session | null {
     w[field] = read.token
     offset = read.end
     if (field === 'o' && value.length === 3) idPayload = read.payload
+  }
+  if (Array.isArray(w.g)) {
+    for (const entry of w.g as unknown[]) {
+      if (typeof entry !== 'object' || entry === null) return null
+      const e = entry as Record<string, unknown>
+      if (!Array.isArray(e.a)) continue
+      const read = readToken(bytes, offset, e.a)
+      if (!read) return null
+      e.a = read.token
+      offset = read.end
+    }
   }
   if (offset !== bytes.length) return null
   // The id_token's payload is right here as raw JSON: no base64url decoding needed for sub/sid.

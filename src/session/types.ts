@@ -6,6 +6,7 @@
  */
 import type { UserInfoResponse } from 'oauth4webapi'
 import type { OidcSessionError, SessionFailure } from '../errors.js'
+import type { ForwardOptions, ForwardRequest } from '../gateway/types.js'
 import type { LogoutOptions } from '../logout/logout.js'
 import type { FormRequest } from '../request/form.js'
 import type { RequestLike } from '../request/headers.js'
@@ -111,13 +112,30 @@ export interface LoginOptions {
   reconsent?: boolean
 }
 
+/** Options of {@link OidcSession.accessToken}. */
+export interface AccessTokenOptions extends RequestOptions {
+  /**
+   * A token for this resource (RFC 8707 resource indicator, or the audience with
+   * `resources.parameter: 'audience'`) instead of the session's own: obtained with the refresh
+   * token (single-flight per grant and resource, in process and across processes), cached in the
+   * session with its own expiry (at most `resources.maxPerSession` of them). Use a resource the
+   * login asked for (`resources.indicators`); the provider refuses others.
+   */
+  resource?: string
+}
+
 /** Result of {@link OidcSession.accessToken}. */
 export interface AccessTokenResult {
   accessToken: string
-  /** `Bearer` (or `DPoP`), as the provider said. */
+  /**
+   * `bearer` or `dpop` (lower-case, as `oauth4webapi` reports it), or as the provider said. A
+   * `dpop` token must be presented with a proof of the session's key: use `forward()`.
+   */
   tokenType: string
   /** When the access token expires (seconds since the epoch), when the provider said. */
   expiresAt: number | undefined
+  /** The resource the token is for, when one was asked for (or configured as the default). */
+  resource?: string
   /** `Set-Cookie` lines to send (after a refresh); may be empty. */
   headers: Headers
 }
@@ -224,19 +242,52 @@ export interface OidcSession {
   protect(request: RequestLike, options?: RequestOptions): Promise<ProtectResult>
 
   /**
-   * A fresh access token for the request's session (refreshed, single-flight, when due).
+   * A fresh access token for the request's session (refreshed, single-flight, when due), or for
+   * another resource (`options.resource`, RFC 8707).
    *
    * @param request the request
-   * @param options see {@link RequestOptions}
+   * @param options see {@link AccessTokenOptions}
    * @returns the token, its type and expiry, and the `Set-Cookie` lines to send
-   * @throws {@link SessionRequiredError} when there is no usable session; transient errors as thrown
+   * @throws {@link SessionRequiredError} when there is no usable session; `RefreshRefusedError`
+   *   when the provider refuses the resource (`invalid_target`); transient errors as thrown
    * @example
    * ```ts
-   * const { accessToken, headers } = await auth.accessToken(request)
+   * const { accessToken, headers } = await auth.accessToken(request, { resource: 'https://api.example' })
    * const api = await fetch('https://api.example/orders', { headers: { authorization: `Bearer ${accessToken}` } })
    * ```
+   * @see https://www.rfc-editor.org/rfc/rfc8707#section-2.2
    */
-  accessToken(request: RequestLike, options?: RequestOptions): Promise<AccessTokenResult>
+  accessToken(request: RequestLike, options?: AccessTokenOptions): Promise<AccessTokenResult>
+
+  /**
+   * Forward the request to `upstream` with a fresh access token, as a reverse proxy does: the
+   * session is authenticated (and refreshed when due) first; the request goes on with
+   * `Authorization: Bearer <token>` (or `DPoP <token>` and a proof with `ath` for sender-constrained
+   * tokens), the path and query appended to the upstream's path, the body streamed, hop-by-hop
+   * headers and the gateway's own cookies removed, `X-Forwarded-For/-Proto/-Host` set and the
+   * identity headers `X-Forwarded-User`/`-Email` (replacing anything the client sent); the answer
+   * streams back. An upstream that cannot be reached answers `502`, one too slow (`timeoutMs`)
+   * `504`; an upstream `401` with `invalid_token` triggers one forced refresh and one retry of an
+   * idempotent, bodiless request. Without a usable session: the {@link protect} answer.
+   *
+   * @param request a Web `Request` (its body is streamed), or a request-like with a `body`
+   * @param upstream the upstream's base URL; a path in it is a prefix
+   * @param options see {@link ForwardOptions}
+   * @returns the upstream's answer (or the gateway's own), with the `Set-Cookie` lines to send
+   * @throws TypeError `ERR_INVALID_ARG_VALUE` for an unusable `upstream` or option (never for what
+   *   the client or the upstream do)
+   * @example
+   * ```ts
+   * const response = (await auth.handler(request)) ?? (await auth.forward(request, 'http://127.0.0.1:8080'))
+   * ```
+   * @see https://www.rfc-editor.org/rfc/rfc9110#section-7.6
+   * @see https://www.rfc-editor.org/rfc/rfc9449#section-7
+   */
+  forward(
+    request: ForwardRequest,
+    upstream: string | URL,
+    options?: ForwardOptions,
+  ): Promise<Response>
 
   /**
    * Call the provider's UserInfo endpoint with the session's (fresh) access token.

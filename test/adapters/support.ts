@@ -125,6 +125,7 @@ export function standIn(): OidcSession {
       return { claims: { sub: 'alice' }, headers: refreshed() }
     },
     logout: () => Promise.reject(new Error('not in the stand-in')),
+    forward: () => Promise.reject(new Error('not in the stand-in')),
     backchannelLogout: () => Promise.reject(new Error('not in the stand-in')),
     errorResponse(_request, error) {
       const code = error instanceof OidcSessionError ? error.code : 'ERR_INTERNAL'

@@ -27,7 +27,10 @@ const IMPORT = /(?:import|export)\s+(?:type\s+)?(?:[^'";]*?\sfrom\s+)?['"]([^'"]
 /** Every import of every source file: relative ones resolved to files, others as written. */
 const graph = new Map<string, { local: string[]; external: string[] }>()
 for (const file of files(src)) {
+  // Comments (TSDoc examples quote imports of user code) are not imports.
   const text = readFileSync(file, 'utf8')
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .replace(/^\s*\/\/.*$/gm, '')
   const local: string[] = []
   const external: string[] = []
   for (const match of text.matchAll(IMPORT)) {

@@ -22,6 +22,8 @@ for (const ttl of [4, 20]) {
     })
 
     it('a request 1 s after a refresh makes no token call; the first after expiry makes one', async () => {
+      // The app's clock stands still (the machine may be slow): every step is an exact offset.
+      bed.clock.frozenAt = Date.now()
       const agent = await bed.login(`short-${ttl}`)
       bed.provider.counters.reset()
       const fresh = await bed.auth.authenticate(bed.request(bed.cookieOf(agent)))
@@ -60,6 +62,7 @@ describe('a provider that does not rotate refresh tokens (stale-cached-result)',
   })
 
   it('a cached result whose access token expired is refreshed again, not served', async () => {
+    bed.clock.frozenAt = Date.now()
     const agent = await bed.login('no-rotation')
     const preRefresh = bed.cookieOf(agent)
     bed.provider.counters.reset()
@@ -82,7 +85,7 @@ describe('a provider that does not rotate refresh tokens (stale-cached-result)',
     expect(refreshCalls(bed)).toBe(2)
     for (const result of late) {
       expect(result.ok).toBe(true)
-      expect(result.session!.tokens.expiresAt).toBeGreaterThan(12 + Date.now() / 1000)
+      expect(result.session!.tokens.expiresAt).toBeGreaterThan(12 + bed.clock.frozenAt! / 1000)
     }
   })
 })

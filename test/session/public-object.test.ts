@@ -83,6 +83,7 @@ describe('createOidcSession() exposes no secret (public-object-secret-walk)', ()
           'callback',
           'clientId',
           'errorResponse',
+          'forward',
           'handler',
           'issuer',
           'login',
