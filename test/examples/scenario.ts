@@ -325,7 +325,7 @@ function contract(name: string, provider: () => TestProvider, redis: () => TestR
     } finally {
       await example.stop()
     }
-  })
+  }, 300_000) // the first example started in a run may build the library first
 }
 
 /** Serve a `node:http` request listener on `127.0.0.1:port`. */
