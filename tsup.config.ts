@@ -6,6 +6,10 @@ export default defineConfig({
     'ajax/index': 'src/ajax/index.ts',
     'redis/index': 'src/stores/redis/index.ts',
     'adapters/express/index': 'src/adapters/express/index.ts',
+    'adapters/node/index': 'src/adapters/node/index.ts',
+    'adapters/koa/index': 'src/adapters/koa/index.ts',
+    'adapters/fastify/index': 'src/adapters/fastify/index.ts',
+    'adapters/hono/index': 'src/adapters/hono/index.ts',
     'adapters/next/index': 'src/adapters/next/index.ts',
   },
   format: ['esm', 'cjs'],
@@ -18,5 +22,5 @@ export default defineConfig({
   target: 'es2022',
   splitting: true,
   treeshake: true,
-  external: ['express', 'ioredis', 'redis', 'next', /^next\//, /^node:/],
+  external: ['express', 'koa', 'fastify', 'hono', 'ioredis', 'redis', 'next', /^next\//, /^node:/],
 })

@@ -8,6 +8,10 @@ export default defineConfig({
     // Tests and examples run against the sources; test/package/ checks the built package.
     alias: [
       { find: /^oidc-session\/express$/, replacement: src('adapters/express/index.ts') },
+      { find: /^oidc-session\/node$/, replacement: src('adapters/node/index.ts') },
+      { find: /^oidc-session\/koa$/, replacement: src('adapters/koa/index.ts') },
+      { find: /^oidc-session\/fastify$/, replacement: src('adapters/fastify/index.ts') },
+      { find: /^oidc-session\/hono$/, replacement: src('adapters/hono/index.ts') },
       { find: /^oidc-session\/next$/, replacement: src('adapters/next/index.ts') },
       { find: /^oidc-session\/redis$/, replacement: src('stores/redis/index.ts') },
       { find: /^oidc-session\/ajax$/, replacement: src('ajax/index.ts') },

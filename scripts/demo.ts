@@ -1,13 +1,15 @@
 /**
- * `npm run demo`: start a real OpenID Provider (oidc-provider, in-process, loopback) and the Express
- * example (`npm run example -- express`, a child process configured by the examples-contract
- * environment), then drive a scripted user through login → /api/me → /api/userinfo → logout and
- * print what happened. `npm run demo -- --serve` leaves both running for a browser.
+ * `npm run demo`: start a real OpenID Provider (oidc-provider, in-process, loopback) and an example
+ * (`npm run example -- <stack>`, a child process configured by the examples-contract environment;
+ * `--stack express` by default, or `node`, `express4`, `koa`, `fastify`, `hono`…), then drive a
+ * scripted user through login → /api/me → /api/userinfo → logout and print what happened.
+ * `npm run demo -- --serve` leaves both running for a browser.
  *
  * Nothing secret is printed: URLs are shown without their query values.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
+import { existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Agent } from '../test/fixtures/agent.js'
@@ -16,6 +18,16 @@ import { clientMetadata, freePort, startProvider } from '../test/fixtures/provid
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const serve = process.argv.includes('--serve')
+const stackFlag = process.argv.indexOf('--stack')
+const stack = stackFlag >= 0 ? (process.argv[stackFlag + 1] ?? '') : 'express'
+if (
+  !/^[a-z0-9-]+$/.test(stack) ||
+  stack === 'shared' ||
+  !existsSync(join(root, 'examples', stack))
+) {
+  console.error(`usage: npm run demo -- [--stack <name>] [--serve]  (no example "${stack}")`)
+  process.exit(2)
+}
 
 const show = (url: string) => {
   const u = new URL(url)
@@ -45,7 +57,7 @@ const env = {
 }
 const app: ChildProcess = spawn(
   process.execPath,
-  ['--import', 'tsx', join(root, 'scripts', 'example.ts'), 'express'],
+  ['--import', 'tsx', join(root, 'scripts', 'example.ts'), stack],
   {
     cwd: root,
     env,
@@ -82,7 +94,7 @@ for (;;) {
   }
 }
 
-console.log(`\noidc-session demo — provider ${provider.issuer}, Express example ${appUrl}\n`)
+console.log(`\noidc-session demo — provider ${provider.issuer}, ${stack} example ${appUrl}\n`)
 if (serve) {
   console.log(`Open ${appUrl}/ in a browser and log in with any user name. Ctrl-C stops both.\n`)
 } else {

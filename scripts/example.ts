@@ -12,7 +12,7 @@ import { buildNextApp, NEXT_EXAMPLES, startNextApp, stopNextApp } from './next-a
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const name = process.argv[2]
 const available = readdirSync(join(root, 'examples'), { withFileTypes: true })
-  .filter((d) => d.isDirectory())
+  .filter((d) => d.isDirectory() && d.name !== 'shared')
   .map((d) => d.name)
 if (!name || !available.includes(name)) {
   console.error(`usage: npm run example -- <${available.join('|')}>`)

@@ -16,6 +16,8 @@ import type { RefreshLock } from './refresh/lock.js'
 import type { ResultCache } from './refresh/result-cache.js'
 import type { CookieAttributes } from './request/cookie-jar.js'
 import type { ClassifyOptions } from './request/is-ajax.js'
+import { createRequestOrigin, type ResolvedTrustProxy } from './request/origin.js'
+import type { RequestLike } from './request/headers.js'
 import { isLoopbackHost } from './request/url.js'
 import type { SessionEvents } from './session/events.js'
 import type { SessionStore } from './stores/types.js'
@@ -118,6 +120,23 @@ export interface OidcSessionConfig {
    * URI's origin. Never taken from the request's `Host` header.
    */
   baseUrl?: string | URL
+  /**
+   * Take the request's origin from a reverse proxy's headers: RFC 7239 `Forwarded` (its last
+   * element), else `X-Forwarded-Proto` + `X-Forwarded-Host` (their last values), the host falling
+   * back to `Host`. That origin then replaces the configured one for the request — redirects,
+   * `returnTo`, the same-origin checks of logout, and the redirect URI and post-logout URI when
+   * they are on the configured origin (their paths are kept; register each origin's URIs at the
+   * provider). The cookies' `Secure` attribute and name never depend on a request.
+   *
+   * - `false` (default): forwarded headers and `Host` are ignored.
+   * - an array of origins: a forwarded origin is used only when it is one of these (or the
+   *   configured one); any other request is answered from the configured origin.
+   * - `true`: any forwarded origin is used.
+   *
+   * With `Secure` cookies (the default off loopback), a forwarded `http:` origin is never used.
+   * Set it only behind a proxy that sets these headers itself: clients can send them too.
+   */
+  trustProxy?: boolean | readonly (string | URL)[]
   /** Where the provider sends the user after logout. Default: the app origin's `/`. Register it at the provider. */
   postLogoutRedirectUri?: string | URL
   /**
@@ -310,6 +329,8 @@ export interface ResolvedRefreshConfig {
 export interface ResolvedConfig {
   /** The app's origin (`https://app.example.com`). */
   origin: string
+  /** The origin a request is answered from: {@link origin}, or a trusted forwarded one (`trustProxy`). */
+  requestOrigin: (request: RequestLike) => string
   routes: Routes
   /** The provider layer's options (`createProviderContext`). */
   provider: ProviderOptions
@@ -544,6 +565,7 @@ export function resolveConfig(input: OidcSessionConfig): ResolvedConfig {
     )
   }
   const secure = flag(cookies.secure, 'cookies.secure', !insecureLoopback)
+  const trustProxy = resolveTrustProxy(input.trustProxy, origin, secure)
   const name = cookies.name ?? 'oidc_session'
   if (typeof name !== 'string' || !COOKIE_NAME.test(name) || name.startsWith('__')) {
     throw invalidArg(
@@ -622,6 +644,7 @@ export function resolveConfig(input: OidcSessionConfig): ResolvedConfig {
 
   return {
     origin,
+    requestOrigin: createRequestOrigin({ origin, trustProxy, secureOnly: secure }),
     routes,
     provider: {
       issuer,
@@ -674,6 +697,24 @@ export function resolveConfig(input: OidcSessionConfig): ResolvedConfig {
     logger,
     now,
   }
+}
+
+function resolveTrustProxy(value: unknown, origin: string, secure: boolean): ResolvedTrustProxy {
+  if (value === undefined || typeof value === 'boolean') return value ?? false
+  if (!Array.isArray(value))
+    throw invalidArg(
+      '"trustProxy" must be a boolean or an array of origins',
+      'ERR_INVALID_ARG_TYPE',
+    )
+  const origins = new Set([origin])
+  value.forEach((entry: unknown, i: number) => {
+    const url = toUrl(entry, `trustProxy[${i}]`)
+    if (url.href !== `${url.origin}/`) throw invalidArg(`"trustProxy[${i}]" must be an origin`)
+    if (secure && url.protocol !== 'https:')
+      throw invalidArg(`"trustProxy[${i}]" must be https: the cookies are Secure`)
+    origins.add(url.origin)
+  })
+  return origins
 }
 
 /** A resource indicator (RFC 8707 §2: an absolute URI without a fragment) or an audience. */

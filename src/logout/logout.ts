@@ -11,6 +11,7 @@ import { endSessionUrl, revokeToken, type EndSessionHook } from '../oidc/end-ses
 import type { ProviderContext } from '../oidc/provider.js'
 import type { RefreshScheduler } from '../refresh/scheduler.js'
 import { getHeader, getMethod, getUrl, type RequestLike } from '../request/headers.js'
+import { onRequestOrigin } from '../request/origin.js'
 import { escapeHtml, html, json, redirect, type Responder } from '../request/responses.js'
 import type { Session } from '../session/session.js'
 import type { SessionStore, StoreContext } from '../stores/types.js'
@@ -46,8 +47,10 @@ export interface LogoutSettings {
 
 /** What the logout flow needs from the manager. */
 export interface LogoutDeps {
-  /** The app's origin (same-origin checks). */
+  /** The configured app origin. */
   origin: string
+  /** The origin a request is answered from (same-origin checks): `origin`, or a trusted forwarded one. */
+  requestOrigin(request: RequestLike): string
   /** The logout route's path (the confirmation form posts to it). */
   logoutPath: string
   settings: LogoutSettings
@@ -246,7 +249,11 @@ export function createLogout(
   }
 
   function targetUri(request: RequestLike, options: LogoutOptions): string {
-    const fallback = settings.postLogoutRedirectUri.href
+    const fallback = onRequestOrigin(
+      settings.postLogoutRedirectUri,
+      origin,
+      deps.requestOrigin(request),
+    ).href
     const asked =
       options.postLogoutRedirectUri ??
       getUrl(request, origin).searchParams.get('post_logout_redirect_uri') ??
@@ -254,7 +261,7 @@ export function createLogout(
     if (asked === undefined) return fallback
     try {
       const href = new URL(asked).href
-      return allowed.has(href) ? href : fallback
+      return allowed.has(href) || href === fallback ? href : fallback
     } catch {
       return fallback
     }
@@ -288,14 +295,15 @@ export function createLogout(
         'Logout is never performed for a prefetch or prerender.',
       )
     }
-    if (isCrossSite(request, origin)) {
+    const appOrigin = deps.requestOrigin(request)
+    if (isCrossSite(request, appOrigin)) {
       return responder.forbidden(
         request,
         'cross_site_logout',
         'Logout must be requested from this site.',
       )
     }
-    if (/^(GET|HEAD)$/.test(getMethod(request)) && !provenSameOrigin(request, origin))
+    if (/^(GET|HEAD)$/.test(getMethod(request)) && !provenSameOrigin(request, appOrigin))
       return confirmation(request)
 
     const ctx = deps.storeContext(request)

@@ -25,6 +25,8 @@ export interface AuthorizationOptions {
    * or with `prompt=consent`). Profiles that need nothing for it ignore it.
    */
   reconsent?: boolean
+  /** The redirect URI for this request (`trustProxy`: on the request's origin). Default: the configured one. */
+  redirectUri?: URL
 }
 
 /**
@@ -77,7 +79,7 @@ export async function buildAuthorizationUrl(
   )
   for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value)
   url.searchParams.set('client_id', config.client.id)
-  url.searchParams.set('redirect_uri', config.redirectUri.href)
+  url.searchParams.set('redirect_uri', (options.redirectUri ?? config.redirectUri).href)
   url.searchParams.set('response_type', 'code')
   url.searchParams.set('scope', scope)
   url.searchParams.set('state', state)

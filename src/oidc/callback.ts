@@ -16,6 +16,7 @@ import { providerFailure, safeCause, type ProviderContext } from './provider.js'
  * @param params the callback's query parameters
  * @param dpop the new session's DPoP key, when tokens are to be sender-constrained (RFC 9449 §5);
  *   a `use_dpop_nonce` answer is retried once with the provider's nonce
+ * @param redirectUri the redirect URI the authorization request used (default: the configured one)
  * @returns the token endpoint response and the id_token's validated claims
  * @throws {@link CallbackError} `ERR_CALLBACK_STATE_MISMATCH` / `ERR_CALLBACK_PROVIDER_ERROR` / `ERR_CALLBACK_INVALID`
  * @throws `ProviderUnavailableError` when the token endpoint cannot be reached
@@ -27,6 +28,7 @@ export async function exchangeCode(
   params: URLSearchParams,
   transaction: AuthorizationRequest,
   dpop?: DpopKey,
+  redirectUri: URL = context.options.redirectUri,
 ): Promise<{ response: oauth.TokenEndpointResponse; claims: oauth.IDToken }> {
   const as = await context.metadata()
   let callbackParams: URLSearchParams
@@ -57,7 +59,7 @@ export async function exchangeCode(
         context.client,
         context.clientAuth,
         callbackParams,
-        context.options.redirectUri.href,
+        redirectUri.href,
         transaction.codeVerifier,
         context.http({
           ...(additionalParameters ? { additionalParameters } : {}),

@@ -74,8 +74,8 @@ export function deletionsOnly(headers: Headers): Headers {
 
 /** Options of {@link createResponder}. */
 export interface ResponderOptions {
-  /** The app's origin: every `Location` is built on it. */
-  origin: string
+  /** The origin a request is answered from (the app origin, or a trusted forwarded one): every `Location` is built on it. */
+  requestOrigin(request: RequestLike): string
   /** The login route's path. */
   loginPath: string
   /** Paths a login must never return to (login, callback, logout: no loops). */
@@ -100,8 +100,8 @@ export interface Responder {
    * `reconsent`, `&reconsent=1` follows (see `LoginOptions.reconsent`).
    */
   loginUrl(request: RequestLike, options?: { reconsent?: boolean }): string
-  /** `url` (a path) made absolute on the app origin. */
-  absolute(url: string): string
+  /** `url` (a path) made absolute on the request's origin. */
+  absolute(url: string, request: RequestLike): string
   /**
    * No usable session: 401 JSON / 302 login, or 503 for transient reasons, or 500 when `error` is
    * a configuration error (`ERR_DISCOVERY_ISSUER_MISMATCH`). A session that ended without a usable
@@ -128,30 +128,31 @@ export interface Responder {
  * @returns the responder
  * @example
  * ```ts
- * const responder = createResponder({ origin, loginPath: '/login', noReturn: ['/login', '/callback'], classify: {} })
+ * const responder = createResponder({ requestOrigin: () => origin, loginPath: '/login', noReturn: ['/login', '/callback'], classify: {} })
  * return responder.failureResponse(request, 'none') // 401 JSON or 302 to https://app.example/login?returnTo=…
  * ```
  */
 export function createResponder(options: ResponderOptions): Responder {
-  const { origin, classify } = options
+  const { requestOrigin, classify } = options
   const ajaxOf = (request: RequestLike) => classifyRequest(request, classify).ajax
   const noReturn = new Set(options.noReturn)
-  const absolute = (url: string) => new URL(url, origin).href
+  const absolute = (url: string, request: RequestLike) => new URL(url, requestOrigin(request)).href
 
   /** `value` as a same-origin path that is not an auth route, else `undefined`. */
-  const landing = (value: string | undefined): string | undefined => {
+  const landing = (value: string | undefined, origin: string): string | undefined => {
     const path = safeReturnTo(value, origin, '')
     return path && !noReturn.has(new URL(path, origin).pathname) ? path : undefined
   }
 
   const loginUrl = (request: RequestLike, login: { reconsent?: boolean } = {}) => {
+    const origin = requestOrigin(request)
     const url = getUrl(request, origin)
-    const own = landing(url.pathname + url.search)
+    const own = landing(url.pathname + url.search, origin)
     const get = /^(GET|HEAD)$/.test(getMethod(request))
     const returnTo =
       (get && !ajaxOf(request)
         ? own
-        : (landing(getHeader(request, 'referer')) ?? (get ? own : undefined))) ?? '/'
+        : (landing(getHeader(request, 'referer'), origin) ?? (get ? own : undefined))) ?? '/'
     return `${options.loginPath}?returnTo=${encodeURIComponent(returnTo)}${login.reconsent ? '&reconsent=1' : ''}`
   }
 
@@ -220,7 +221,7 @@ export function createResponder(options: ResponderOptions): Responder {
           headers,
         )
       }
-      return redirect(absolute(login), headers)
+      return redirect(absolute(login, request), headers)
     },
 
     errorResponse(request, error) {

@@ -13,6 +13,7 @@ import type { ProviderContext } from '../oidc/provider.js'
 import { CookieJar } from '../request/cookie-jar.js'
 import { readForm, type FormRequest } from '../request/form.js'
 import { getHeader, getMethod, getUrl, type RequestLike } from '../request/headers.js'
+import { onRequestOrigin } from '../request/origin.js'
 import { redirect } from '../request/responses.js'
 import { safeReturnTo } from '../request/url.js'
 import type { SessionStore, StoreContext } from '../stores/types.js'
@@ -29,7 +30,8 @@ import type { LoginOptions } from './types.js'
 
 /** What {@link createLogin} needs. */
 export interface LoginDeps {
-  origin: string
+  /** The origin a request is answered from (the app origin, or a trusted forwarded one). */
+  requestOrigin(request: RequestLike): string
   context: ProviderContext
   store: SessionStore
   storeContext(request: RequestLike): StoreContext
@@ -62,8 +64,11 @@ export function createLogin(deps: LoginDeps): {
   login(request: RequestLike, options?: LoginOptions): Promise<Response>
   callback(request: FormRequest): Promise<Response>
 } {
-  const { origin, context, store, txSealer } = deps
+  const { context, store, txSealer } = deps
   const nowSeconds = () => Math.floor(deps.now() / 1000)
+  /** The redirect URI for a request: the configured one, on the request's origin. */
+  const redirectUriFor = (origin: string) =>
+    onRequestOrigin(context.options.redirectUri, context.options.redirectUri.origin, origin)
 
   async function login(request: RequestLike, options: LoginOptions = {}): Promise<Response> {
     const extra = options.authorizationParams ?? {}
@@ -76,6 +81,7 @@ export function createLogin(deps: LoginDeps): {
       if (deps.isManagedParam(name))
         throw invalidArg(`authorization parameter "${name}" is managed by oidc-session`)
     }
+    const origin = deps.requestOrigin(request)
     const returnTo = safeReturnTo(
       options.returnTo ?? getUrl(request, origin).searchParams.get('returnTo'),
       origin,
@@ -84,6 +90,7 @@ export function createLogin(deps: LoginDeps): {
       throw invalidArg('"reconsent" must be a boolean', 'ERR_INVALID_ARG_TYPE')
     const { url, request: authorization } = await buildAuthorizationUrl(context, extra, {
       reconsent: options.reconsent === true,
+      redirectUri: redirectUriFor(origin),
     })
     const jar = new CookieJar(getHeader(request, 'cookie'))
     await writeTransaction(
@@ -97,6 +104,7 @@ export function createLogin(deps: LoginDeps): {
   }
 
   async function complete(request: FormRequest, ctx: StoreContext): Promise<Response> {
+    const origin = deps.requestOrigin(request)
     const params =
       getMethod(request) === 'POST'
         ? await readForm(request).catch(() => new URLSearchParams())
@@ -117,7 +125,13 @@ export function createLogin(deps: LoginDeps): {
       )
     }
     const dpop = await deps.dpopKeys?.create(ctx.now + deps.absoluteDuration)
-    const { response, claims } = await exchangeCode(context, params, transaction, dpop?.key)
+    const { response, claims } = await exchangeCode(
+      context,
+      params,
+      transaction,
+      dpop?.key,
+      redirectUriFor(origin),
+    )
     const profile = await context.profile()
     const now = ctx.now
     const session: Session = {

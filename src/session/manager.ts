@@ -104,7 +104,7 @@ export function createOidcSession(options: OidcSessionConfig): OidcSession {
     name.startsWith(cookiePrefix) ||
     name.startsWith(config.transactionCookie.prefix)
   const responder = createResponder({
-    origin,
+    requestOrigin: config.requestOrigin,
     loginPath: routes.login,
     noReturn: [routes.login, routes.callback, routes.logout, routes.backchannelLogout],
     classify: config.classify,
@@ -139,7 +139,7 @@ export function createOidcSession(options: OidcSessionConfig): OidcSession {
     logger: config.logger,
   })
   const { login, callback } = createLogin({
-    origin,
+    requestOrigin: config.requestOrigin,
     context,
     store,
     storeContext,
@@ -153,6 +153,7 @@ export function createOidcSession(options: OidcSessionConfig): OidcSession {
   })
   const logout = createLogout({
     origin,
+    requestOrigin: config.requestOrigin,
     logoutPath: routes.logout,
     settings: config.logout,
     context,
