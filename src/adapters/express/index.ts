@@ -3,7 +3,7 @@
  * and middleware that protects routes or makes login optional. Built on `oidc-session/node`; it
  * imports no Express code at run time.
  *
- * @module
+ * @module oidc-session/express
  */
 import type { NextFunction, Request, RequestHandler, Response as ExpressResponse } from 'express'
 import type { ParamsDictionary } from 'express-serve-static-core'

@@ -6,7 +6,7 @@
  * the plugin carries the metadata `fastify-plugin` would add (not encapsulated, Fastify 4.x or
  * 5.x), so it needs no dependency.
  *
- * @module
+ * @module oidc-session/fastify
  */
 import type {
   FastifyInstance,

@@ -5,7 +5,7 @@
  * (`@hono/node-server`), Bun, Deno, Cloudflare Workers and every other Hono runtime, and imports
  * no Hono code at run time.
  *
- * @module
+ * @module oidc-session/hono
  */
 import type { Context, MiddlewareHandler } from 'hono'
 import { OidcSessionError } from '../../errors.js'

@@ -3,7 +3,7 @@
  * middleware that protects routes or makes login optional, with the session in `ctx.state.oidc`.
  * Built on `oidc-session/node`; it imports no Koa code at run time.
  *
- * @module
+ * @module oidc-session/koa
  */
 import { Readable } from 'node:stream'
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web'

@@ -5,7 +5,7 @@
  * *and* to the rest of the same request; `getSession()` / `getAccessToken()` for Server
  * Components, Route Handlers and Server Actions; and route handlers for apps without a proxy.
  *
- * @packageDocumentation
+ * @module oidc-session/next
  */
 import { parseSetCookie } from 'cookie'
 import { cookies, headers } from 'next/headers'

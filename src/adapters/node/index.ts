@@ -3,7 +3,7 @@
  * `Response`s (and `Set-Cookie` lines) back out — every `Set-Cookie` line kept, bodies streamed,
  * `HEAD` answered without one. The Express, Koa and Fastify adapters build on it.
  *
- * @module
+ * @module oidc-session/node
  */
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http'
 import { Readable } from 'node:stream'
@@ -370,7 +370,21 @@ export function handler(
   }
 }
 
-/** @deprecated Use {@link sendWebResponse}. */
+/**
+ * @deprecated Use {@link sendWebResponse}.
+ * @example
+ * ```ts
+ * const response = await auth.handler(toWebRequest(req))
+ * if (response) return sendWebResponse(res, response) // was: sendResponse(res, response)
+ * ```
+ */
 export const sendResponse: typeof sendWebResponse = sendWebResponse
-/** @deprecated Use {@link appendSetCookies}. */
+/**
+ * @deprecated Use {@link appendSetCookies}.
+ * @example
+ * ```ts
+ * const { headers } = await auth.accessToken(fromNodeRequest(req))
+ * appendSetCookies(res, headers) // was: applySetCookies(res, headers)
+ * ```
+ */
 export const applySetCookies: (res: ServerResponse, headers: Headers) => void = appendSetCookies
