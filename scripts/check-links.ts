@@ -2,7 +2,7 @@
  * `npm run docs` runs this after typedoc: every relative link and anchor in README.md and
  * docs/**\/*.md must resolve (the file exists; a `#fragment` names a heading of that file, slugged
  * as GitHub slugs them), and every relative link of README.md must point into a file the npm
- * package ships (`files` in package.json), because the README is also read on npm and from
+ * package ships (`files` in package.json, `!` exclusions included), because the README is also read on npm and from
  * node_modules. Absolute links (`https:`, `mailto:`) are not fetched. Exits 1 with one line per
  * broken link.
  *
@@ -98,7 +98,7 @@ function targetsOf(line: string): string[] {
 /** A matcher for package.json `files` entries (a path, a folder, or a glob with `*` / `**`). */
 function packageFiles(root: string): (path: string) => boolean {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { files?: string[] }
-  const patterns = (pkg.files ?? []).map((entry) => {
+  const compile = (entry: string) => {
     const clean = entry.replace(/^\.\//, '').replace(/\/$/, '')
     if (!/[*?]/.test(clean)) return (path: string) => path === clean || path.startsWith(`${clean}/`)
     const source = clean
@@ -115,12 +115,17 @@ function packageFiles(root: string): (path: string) => boolean {
                 : part.replace(/[.+^${}()|[\]\\]/g, '\\$&'),
       )
       .join('')
-    const re = new RegExp(`^${source}$`)
+    const re = new RegExp(`^${source}(?:/.*)?$`)
     return (path: string) => re.test(path)
-  })
+  }
+  const entries = pkg.files ?? []
+  const included = entries.filter((e) => !e.startsWith('!')).map(compile)
+  const excluded = entries.filter((e) => e.startsWith('!')).map((e) => compile(e.slice(1)))
   // npm always ships these.
   const always = /^(package\.json|readme(\.[^/]*)?|license(\.[^/]*)?|licence(\.[^/]*)?)$/i
-  return (path) => always.test(path) || patterns.some((match) => match(path))
+  return (path) =>
+    always.test(path) ||
+    (included.some((match) => match(path)) && !excluded.some((match) => match(path)))
 }
 
 function markdownFiles(dir: string): string[] {

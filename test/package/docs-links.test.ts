@@ -28,7 +28,7 @@ describe('check-links', () => {
   })
 
   it('reports missing files, missing anchors and README links the package does not ship', () => {
-    write('package.json', JSON.stringify({ files: ['dist', 'docs/guides/*.md'] }))
+    write('package.json', JSON.stringify({ files: ['dist', 'docs/**/*.md', '!docs/internal.md'] }))
     write(
       'README.md',
       [
