@@ -166,9 +166,7 @@ describe('OpenID Connect Core §3.1.3.7 ID token validation at the code exchange
   })
 
   it('refuses an id_token whose auth_time is older than the max_age the login asked for', async () => {
-    expectRefused(
-      await loginWith(claims({ auth_time: now() - 3600 }), { max_age: '60' }),
-    )
+    expectRefused(await loginWith(claims({ auth_time: now() - 3600 }), { max_age: '60' }))
     expectLogin(await loginWith(claims({ auth_time: now() - 5 }), { max_age: '60' }))
   })
 })
@@ -202,9 +200,6 @@ describe('RFC 9700 §2.1.1 authorization code injection (PKCE, RFC 7636)', () =>
     const victim = await h.authorize('victim')
     const attacker = await h.authorize('attacker')
     // The attacker's complete authorization response, delivered to the victim's browser.
-    expectRefused(
-      await h.finish(attacker.callback, victim.cookie),
-      'ERR_CALLBACK_NO_TRANSACTION',
-    )
+    expectRefused(await h.finish(attacker.callback, victim.cookie), 'ERR_CALLBACK_NO_TRANSACTION')
   })
 })

@@ -142,8 +142,7 @@ export async function startConformance(
     }
     const answer = hook(parts)
     if (answer === undefined) return
-    const idToken =
-      typeof answer === 'string' ? answer : await sign(answer.claims, answer.header)
+    const idToken = typeof answer === 'string' ? answer : await sign(answer.claims, answer.header)
     ctx.body = { ...body, id_token: idToken }
   }
 
