@@ -7,7 +7,12 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { CallbackError } from 'oidc-session'
-import { startConformance, type Conformance, type IdTokenParts } from './support.js'
+import {
+  startConformance,
+  type Conformance,
+  type IdTokenHook,
+  type IdTokenParts,
+} from './support.js'
 
 let h: Conformance
 
@@ -21,7 +26,7 @@ afterEach(() => h.reset())
 
 /** A login whose callback is completed as the provider answered it: the response or error. */
 async function loginWith(
-  hook?: (parts: IdTokenParts) => IdTokenParts | string | undefined,
+  hook?: IdTokenHook,
   authorizationParams?: Record<string, string>,
 ): Promise<Response | Error> {
   if (hook) h.hooks.authorization_code = hook

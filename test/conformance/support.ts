@@ -35,8 +35,11 @@ export interface IdTokenParts {
   claims: JWTPayload & Record<string, unknown>
 }
 
-/** What a token-response hook answers: new parts to sign, a raw token, or `undefined` (unchanged). */
-export type IdTokenHook = (parts: IdTokenParts) => IdTokenParts | string | undefined
+/**
+ * What a token-response hook answers: new parts to sign, a raw token, `null` (no id_token in the
+ * response) or `undefined` (unchanged).
+ */
+export type IdTokenHook = (parts: IdTokenParts) => IdTokenParts | string | null | undefined
 
 /** One running harness. */
 export interface Conformance {
@@ -142,6 +145,12 @@ export async function startConformance(
     }
     const answer = hook(parts)
     if (answer === undefined) return
+    if (answer === null) {
+      const rest = { ...body }
+      delete rest.id_token
+      ctx.body = rest
+      return
+    }
     const idToken = typeof answer === 'string' ? answer : await sign(answer.claims, answer.header)
     ctx.body = { ...body, id_token: idToken }
   }
