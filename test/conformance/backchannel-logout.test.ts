@@ -186,3 +186,43 @@ describe('Back-Channel Logout 1.0 §2.6 logout token validation', () => {
       await expectRefused(await send(await token({}, { typ })), /typ/)
   })
 })
+
+describe('Back-Channel Logout 1.0 §2.7 logout actions', () => {
+  /** A session's `sid` and `sub` as the relying party holds them. */
+  async function sessionOf(cookie: string) {
+    const result = await h.auth.authenticate(h.request(cookie))
+    if (!result.session) throw new Error(`no session (${result.reason})`)
+    return result.session
+  }
+
+  it('ends the session the logout token names by sid, and no other session of the user', async () => {
+    const one = await h.login('carol')
+    const two = await h.login('carol')
+    const sid = (await sessionOf(one)).sid
+    expect(sid).toBeDefined()
+    expect((await sessionOf(two)).sid).not.toBe(sid)
+    await expectAccepted(await send(await token({ sub: 'carol', sid })))
+    expect((await h.auth.authenticate(h.request(one))).session).toBeNull()
+    expect((await h.auth.authenticate(h.request(two))).session).not.toBeNull()
+  })
+
+  it('ends every session of the user when the logout token names only sub', async () => {
+    const one = await h.login('dave')
+    const two = await h.login('dave')
+    const other = await h.login('erin')
+    await expectAccepted(await send(await token({ sub: 'dave', sid: undefined })))
+    expect((await h.auth.authenticate(h.request(one))).session).toBeNull()
+    expect((await h.auth.authenticate(h.request(two))).session).toBeNull()
+    expect((await h.auth.authenticate(h.request(other))).session).not.toBeNull()
+  })
+
+  it('answers 200 when the session named is already logged out', async () => {
+    const cookie = await h.login('frank')
+    const sid = (await sessionOf(cookie)).sid
+    await h.auth.logout(
+      new Request(`${h.url}/logout`, { headers: { cookie, 'sec-fetch-site': 'same-origin' } }),
+    )
+    await expectAccepted(await send(await token({ sub: 'frank', sid })))
+    await expectAccepted(await send(await token({ sub: 'nobody', sid: 'an-unknown-sid' })))
+  })
+})

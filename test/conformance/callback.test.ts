@@ -166,6 +166,10 @@ describe('OpenID Connect Core §3.1.3.7 ID token validation at the code exchange
     expectRefused(await loginWith(none))
   })
 
+  it('refuses an encrypted id_token (no decryption key is registered)', async () => {
+    expectRefused(await loginWith(() => 'eyJhbGciOiJSU0EtT0FFUCIsImVuYyI6IkEyNTZHQ00ifQ.a.b.c.d'))
+  })
+
   it('refuses an id_token without sub', async () => {
     expectRefused(await loginWith(claims({ sub: undefined })))
   })
