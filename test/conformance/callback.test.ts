@@ -6,6 +6,7 @@
  * with its id_token replaced by one signed with the provider's own key (see `support.ts`).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { decodeJwt } from 'jose'
 import { CallbackError } from 'oidc-session'
 import {
   startConformance,
@@ -168,6 +169,18 @@ describe('OpenID Connect Core §3.1.3.7 ID token validation at the code exchange
 
   it('refuses an encrypted id_token (no decryption key is registered)', async () => {
     expectRefused(await loginWith(() => 'eyJhbGciOiJSU0EtT0FFUCIsImVuYyI6IkEyNTZHQ00ifQ.a.b.c.d'))
+  })
+
+  it('keeps an acr the provider asserts in the session id_token, for the application to judge', async () => {
+    const result = await loginWith(claims({ acr: 'urn:example:loa:2' }))
+    expectLogin(result)
+    const cookie = (result as Response).headers
+      .getSetCookie()
+      .map((line) => line.split(';')[0]!)
+      .filter((pair) => !pair.endsWith('='))
+      .join('; ')
+    const session = await h.auth.authenticate(h.request(cookie))
+    expect(decodeJwt(session.session!.tokens.idToken!).acr).toBe('urn:example:loa:2')
   })
 
   it('refuses an id_token without sub', async () => {
