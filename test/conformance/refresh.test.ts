@@ -110,6 +110,13 @@ describe('OpenID Connect Core §12.2 refresh response validation', () => {
     expect(result.reason).toBe('refreshed')
   })
 
+  it('refuses a refreshed id_token whose iat is before the original id_token was issued', async () => {
+    const { result } = await refreshWith((parts) =>
+      change({ iat: (parts.claims.iat as number) - 3600 })(parts),
+    )
+    expectRefused(result)
+  })
+
   it('refuses a refreshed id_token whose auth_time differs from the original', async () => {
     const { result } = await refreshWith((parts) =>
       change({ auth_time: (parts.claims.auth_time as number) - 3600 })(parts),
