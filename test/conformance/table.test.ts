@@ -4,7 +4,7 @@
  * the file exists under `test/`, and it declares each `describe(` and the `it(` with exactly that
  * title, as a string literal (a title built at run time cannot be checked, so it cannot be named).
  */
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 
@@ -115,6 +115,27 @@ describe('docs/conformance.md', () => {
       }
     }
     expect(missing).toEqual([])
+  })
+
+  it('names every test of test/conformance/ (no conformance test without its requirement)', () => {
+    const named = new Set(
+      table.flatMap((row) => names(row.cells[3]!).map((name) => `${name.file} › ${name.title}`)),
+    )
+    const unnamed: string[] = []
+    const files = readdirSync(`${root}test/conformance`).filter(
+      (file) => file.endsWith('.test.ts') && file !== 'table.test.ts',
+    )
+    expect(files.length).toBeGreaterThanOrEqual(4)
+    for (const file of files) {
+      const source = readFileSync(`${root}test/conformance/${file}`, 'utf8')
+      const titles = [...source.matchAll(/^\s*it\((['"`])((?:\\.|(?!\1).)*)\1/gm)].map((match) =>
+        match[2]!.replace(/\\(.)/g, '$1'),
+      )
+      expect(titles.length, file).toBeGreaterThan(0)
+      for (const title of titles)
+        if (!named.has(`test/conformance/${file} › ${title}`)) unnamed.push(`${file} › ${title}`)
+    }
+    expect(unnamed).toEqual([])
   })
 
   it('marks every requirement it does not implement as deliberate, with a reason', () => {
