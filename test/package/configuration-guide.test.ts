@@ -23,6 +23,7 @@ const SECTIONS = new Set([
   'logout',
   'resources',
   'classify',
+  'silentLogin',
 ])
 
 it('names every option of createOidcSession', () => {
