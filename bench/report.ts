@@ -47,8 +47,7 @@ export function resolveRows(bench: string, rows: readonly RowInput[], date: stri
     .filter((row) => Number.isFinite(row.figure))
     .map((row) => {
       const reference = references.get(row.row)
-      const computed =
-        reference && reference.figure !== 0 ? row.figure / reference.figure : null
+      const computed = reference && reference.figure !== 0 ? row.figure / reference.figure : null
       const { ratio: given, against, reference: isReference, ...rest } = row
       return {
         bench,

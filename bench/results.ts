@@ -25,9 +25,7 @@ export function readResults(file = RESULTS_FILE): Results {
 export function mergeRows(results: Results, bench: string, rows: ResultRow[]): Results {
   const order = Object.keys({ ...results.runs, [bench]: null }).sort()
   const others = results.rows.filter((row) => row.bench !== bench)
-  const all = [...others, ...rows].sort(
-    (a, b) => order.indexOf(a.bench) - order.indexOf(b.bench),
-  )
+  const all = [...others, ...rows].sort((a, b) => order.indexOf(a.bench) - order.indexOf(b.bench))
   return {
     runs: Object.fromEntries(
       order.map((name) => [
