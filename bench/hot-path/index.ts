@@ -232,6 +232,7 @@ eocApp.use(
     issuerBaseURL: 'http://127.0.0.1:9/unused',
     baseURL: 'http://127.0.0.1:3000',
     clientID: 'bench',
+    clientSecret: 'bench-client-secret',
     secret: SECRET,
     authRequired: false,
     idpLogout: false,
@@ -362,7 +363,7 @@ const fastest = (rows: { peer: boolean; figure: number; name: string }[]) =>
   rows.filter((r) => r.peer).sort((a, b) => b.figure - a.figure)[0]?.name
 const WEB_ROW = {
   cookie: 'hot path, Web Request → session, cookie session (in process, sequential)',
-  redis: 'hot path, Web Request → session, Redis session (in process, sequential)',
+  redis: 'hot path, Web Request → session, Redis session (in process, sequential; no Web peer)',
 }
 const HTTP_ROW = {
   cookie: 'hot path through Express, cookie session (GET /api/me over HTTP, requests/s)',
