@@ -11,7 +11,9 @@
  * (after the warm-up epochs), at every 10 % of the run, and at the end.
  *
  * Needs `node --expose-gc` (npm run bench passes it; run alone, the bench re-runs itself with it).
- * `BENCH_HEAP_REQUESTS` sets the number of requests (default 1 000 000).
+ * `BENCH_HEAP_REQUESTS` sets the number of requests (default 1 000 000), `BENCH_HEAP_PER_ROTATION`
+ * the requests per rotation (default 10 000). The heap includes the in-process oidc-provider, whose
+ * memory adapter keeps what it issues at every rotation.
  */
 import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
@@ -34,7 +36,7 @@ if (!gc || process.env.TSX_TSCONFIG_PATH !== 'tsconfig.test.json') {
 
 const REQUESTS = Number(process.env.BENCH_HEAP_REQUESTS ?? 1_000_000)
 const BURST = 100
-const PER_EPOCH = 10_000
+const PER_EPOCH = Number(process.env.BENCH_HEAP_PER_ROTATION ?? 10_000)
 const WARM_EPOCHS = 2
 const MB = 1024 * 1024
 
