@@ -9,6 +9,7 @@
  * | `p` `s:{` h(ticket id) `}` | `version｜expiresAt｜subTag｜sidTag｜JWE` or the tombstone `~` | idle timeout capped by the absolute lifetime; tombstone `tombstoneTtl` |
  * | `p` `u:{` h(sub) `}` | set of session handles of one `sub` | the longest absolute lifetime of its members |
  * | `p` `d:{` h(sid) `}` | set of session handles of one `sid` | same |
+ * | `p` `m:{` h(ticket id) `}` | the session's summary for listing (JSON: id, times, user agent, escrow) | the session's |
  *
  * Each key has its own hash tag, so every Lua script touches one key (one slot) and the store runs
  * unchanged on Redis Cluster. The index sets are updated by separate commands; that is safe
@@ -24,7 +25,12 @@ import { randomId } from '../../lib/random.js'
 import { importAesKey, sealWithKey, unsealWithKey } from '../../session/codec.js'
 import { createMemo } from '../../lib/memo.js'
 import { decodeSession, encodeSession, type Session } from '../../session/session.js'
-import type { LoadResult, StatefulSessionStore, StoreContext } from '../types.js'
+import type {
+  ListingSessionStore,
+  LoadResult,
+  StoreContext,
+  StoredSessionSummary,
+} from '../types.js'
 import { toRedisClient, type RedisClient, type RedisClientInput } from './client.js'
 
 /** Options of {@link redisStore}. */
@@ -52,7 +58,7 @@ export interface RedisStoreOptions {
 }
 
 /** The Redis session store (a {@link StatefulSessionStore}). */
-export interface RedisStore extends StatefulSessionStore {
+export interface RedisStore extends ListingSessionStore {
   /** The key prefix in use. */
   readonly keyPrefix: string
 }
@@ -199,6 +205,7 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
   const sessionKey = (handle: string) => `${keyPrefix}s:{${handle}}`
   const subKey = (subTag: string) => `${keyPrefix}u:{${subTag}}`
   const sidKey = (sidTag: string) => `${keyPrefix}d:{${sidTag}}`
+  const summaryKey = (handle: string) => `${keyPrefix}m:{${handle}}`
 
   async function run(script: string, key: string, args: (string | number)[]): Promise<unknown> {
     const sha = await sha1(script)
@@ -236,6 +243,7 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
   async function destroyHandle(handle: string, force: boolean): Promise<boolean> {
     const key = sessionKey(handle)
     const result = await run(DESTROY, key, [tombstoneTtl, force ? '1' : '0'])
+    await client.command(summaryKey(handle), ['DEL', summaryKey(handle)]).catch(() => 0)
     if (typeof result !== 'string' || !result.startsWith('!')) return false
     const [subTag = '', sidTag = ''] = result.slice(1).split('|')
     await unindex(handle, [
@@ -369,6 +377,17 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
       }
       session.version = next.version
       tickets.set(session, ticket)
+      // The summary that lists the session (no token: the escrow is sealed by the manager).
+      const summary = JSON.stringify({
+        i: next.id,
+        c: next.createdAt,
+        x: next.expiresAt,
+        ...(next.lastSeenAt !== undefined ? { l: next.lastSeenAt } : {}),
+        ...(next.userAgent !== undefined ? { ua: next.userAgent } : {}),
+        ...(context.escrow !== undefined ? { e: context.escrow } : {}),
+      })
+      const mKey = summaryKey(ticket.handle)
+      await client.command(mKey, ['SET', mKey, summary, 'EX', ttl])
       if (created || context.jar.get(context.cookie.name) !== ticket.value) {
         context.jar.set(context.cookie.name, ticket.value, {
           ...context.cookie.attributes,
@@ -391,6 +410,41 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
       if (carried !== undefined) context.jar.expire(context.cookie.name, context.cookie.attributes)
     },
 
+    async listBySub(sub, now) {
+      const handles = await members(subKey(await tag('sub', sub)))
+      const values = await Promise.all(
+        handles.map((h) =>
+          client.command(summaryKey(h), ['GET', summaryKey(h)]).catch((error: unknown) => {
+            if (isReplyError(error, 'WRONGTYPE')) return null
+            throw error
+          }),
+        ),
+      )
+      const found: StoredSessionSummary[] = []
+      handles.forEach((handle, i) => {
+        const value = values[i]
+        if (typeof value !== 'string') return
+        let m: Record<string, unknown>
+        try {
+          m = JSON.parse(value) as Record<string, unknown>
+        } catch {
+          return
+        }
+        if (typeof m.i !== 'string' || typeof m.c !== 'number' || typeof m.x !== 'number') return
+        if (m.x <= now) return
+        found.push({
+          handle,
+          id: m.i,
+          createdAt: m.c,
+          expiresAt: m.x,
+          ...(typeof m.l === 'number' ? { lastSeenAt: m.l } : {}),
+          ...(typeof m.ua === 'string' ? { userAgent: m.ua } : {}),
+          ...(typeof m.e === 'string' ? { escrow: m.e } : {}),
+        })
+      })
+      return found
+    },
+    destroyHandle: (handle) => destroyHandle(handle, true),
     findBySub: async (sub) => members(subKey(await tag('sub', sub))),
     findBySid: async (sid) => members(sidKey(await tag('sid', sid))),
     destroyBySub: async (sub) => destroyIndexed(subKey(await tag('sub', sub))),
