@@ -18,11 +18,13 @@ export type {
   ProtectOptions,
   ProtectResult,
   RequestOptions,
+  SessionAdmin,
   SessionPatch,
+  SessionSummary,
   StepUpFailureReason,
 } from './session/types.js'
 export type { SessionHooks } from './session/hooks.js'
-export type { OidcSessionEvent } from './session/observe.js'
+export type { OidcSessionEvent, OidcSessionEventBase } from './session/observe.js'
 export { LOGIN_QUERY_PARAMS } from './session/handler.js'
 export type {
   ClientAuthMethod,
@@ -70,13 +72,15 @@ export { cookieStore } from './stores/cookie/index.js'
 export type { CookieStoreOptions } from './stores/cookie/index.js'
 export { memoryStore } from './stores/memory/index.js'
 export type { MemoryStore, MemoryStoreOptions } from './stores/memory/index.js'
-export { isStatefulStore } from './stores/types.js'
+export { isListingStore, isStatefulStore } from './stores/types.js'
 export type {
+  ListingSessionStore,
   LoadFailure,
   LoadResult,
   SessionStore,
   StatefulSessionStore,
   StoreContext,
+  StoredSessionSummary,
 } from './stores/types.js'
 export { memoryResultCache } from './refresh/result-cache.js'
 export type { ResultCache } from './refresh/result-cache.js'

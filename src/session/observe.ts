@@ -5,8 +5,8 @@
  */
 import { emit, type SessionEndReason, type SessionEvents } from './events.js'
 
-/** Fields every event has. */
-interface EventBase {
+/** Fields every {@link OidcSessionEvent} has. */
+export interface OidcSessionEventBase {
   /** Milliseconds since the epoch (the manager's clock, `now`). */
   time: number
 }
@@ -32,7 +32,7 @@ interface EventBase {
  *   header in total.
  */
 export type OidcSessionEvent =
-  | (EventBase & {
+  | (OidcSessionEventBase & {
       type: 'login'
       sessionId: string
       sub: string
@@ -40,30 +40,40 @@ export type OidcSessionEvent =
       acr?: string
       silent?: boolean
     })
-  | (EventBase & { type: 'silent-login-failed'; error: string })
-  | (EventBase & {
+  | (OidcSessionEventBase & { type: 'silent-login-failed'; error: string })
+  | (OidcSessionEventBase & {
       type: 'refresh'
       sessionId: string
       sub: string
       source: 'provider' | 'shared' | 'cache'
     })
-  | (EventBase & {
+  | (OidcSessionEventBase & {
       type: 'refresh-error'
       sessionId: string
       sub: string
       code: string
       transient: boolean
     })
-  | (EventBase & {
+  | (OidcSessionEventBase & {
       type: 'session-ended'
       sessionId: string
       sub: string
       reason: SessionEndReason
     })
-  | (EventBase & { type: 'session-too-large'; sessionId: string; sub: string; code: string })
-  | (EventBase & { type: 'logout'; sessionId: string; sub: string })
-  | (EventBase & { type: 'backchannel-logout'; sub?: string; sid?: string; sessions: number })
-  | (EventBase & {
+  | (OidcSessionEventBase & {
+      type: 'session-too-large'
+      sessionId: string
+      sub: string
+      code: string
+    })
+  | (OidcSessionEventBase & { type: 'logout'; sessionId: string; sub: string })
+  | (OidcSessionEventBase & {
+      type: 'backchannel-logout'
+      sub?: string
+      sid?: string
+      sessions: number
+    })
+  | (OidcSessionEventBase & {
       type: 'cookie-written'
       sessionId: string
       sub: string

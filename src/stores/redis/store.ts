@@ -57,7 +57,7 @@ export interface RedisStoreOptions {
   timeoutMs?: number
 }
 
-/** The Redis session store (a {@link StatefulSessionStore}). */
+/** The Redis session store (a {@link ListingSessionStore}: back-channel lookups and session listing). */
 export interface RedisStore extends ListingSessionStore {
   /** The key prefix in use. */
   readonly keyPrefix: string
