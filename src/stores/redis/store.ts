@@ -6,12 +6,13 @@
  *
  * | key | holds | TTL |
  * | --- | --- | --- |
- * | `p` `s:{` h(ticket id) `}` | `version｜expiresAt｜subTag｜sidTag｜JWE` or the tombstone `~` | idle timeout capped by the absolute lifetime; tombstone `tombstoneTtl` |
+ * | `p` `s:{` h(ticket id) `}` | `version｜expiresAt｜subTag｜sidTag｜summary｜JWE` or the tombstone `~` | idle timeout capped by the absolute lifetime; tombstone `tombstoneTtl` |
  * | `p` `u:{` h(sub) `}` | set of session handles of one `sub` | the longest absolute lifetime of its members |
  * | `p` `d:{` h(sid) `}` | set of session handles of one `sid` | same |
- * | `p` `m:{` h(ticket id) `}` | the session's summary for listing (JSON: id, times, user agent, escrow) | the session's |
  *
- * Each key has its own hash tag, so every Lua script touches one key (one slot) and the store runs
+ * `summary` (base64url JSON: the session's own id, its times, the user agent, the manager's sealed
+ * escrow) lists the session by `sub` without opening it; values written before it existed have
+ * none. Each key has its own hash tag, so every Lua script touches one key (one slot) and the store runs
  * unchanged on Redis Cluster. The index sets are updated by separate commands; that is safe
  * because an index only ever holds a superset of the live sessions: a handle is added *before*
  * its session is created, removed only *after* the session became a tombstone, and a stale handle
@@ -74,7 +75,8 @@ interface Ticket {
 }
 
 const TICKET = /^([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/
-const VALUE = /^(\d+)\|(\d+)\|([A-Za-z0-9_-]*)\|([A-Za-z0-9_-]*)\|([A-Za-z0-9_.-]+)$/
+const VALUE =
+  /^(\d+)\|(\d+)\|([A-Za-z0-9_-]*)\|([A-Za-z0-9_-]*)\|(?:([A-Za-z0-9_-]+)\|)?([A-Za-z0-9_.-]+)$/
 const TOMBSTONE = '~'
 
 /** GET, renewing the idle TTL (capped by the absolute expiry in the value) in the same trip. */
@@ -205,7 +207,6 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
   const sessionKey = (handle: string) => `${keyPrefix}s:{${handle}}`
   const subKey = (subTag: string) => `${keyPrefix}u:{${subTag}}`
   const sidKey = (sidTag: string) => `${keyPrefix}d:{${sidTag}}`
-  const summaryKey = (handle: string) => `${keyPrefix}m:{${handle}}`
 
   async function run(script: string, key: string, args: (string | number)[]): Promise<unknown> {
     const sha = await sha1(script)
@@ -243,7 +244,6 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
   async function destroyHandle(handle: string, force: boolean): Promise<boolean> {
     const key = sessionKey(handle)
     const result = await run(DESTROY, key, [tombstoneTtl, force ? '1' : '0'])
-    await client.command(summaryKey(handle), ['DEL', summaryKey(handle)]).catch(() => 0)
     if (typeof result !== 'string' || !result.startsWith('!')) return false
     const [subTag = '', sidTag = ''] = result.slice(1).split('|')
     await unindex(handle, [
@@ -320,7 +320,7 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
       if (value === TOMBSTONE) return { session: null, reason: 'revoked' }
       const match = typeof value === 'string' ? VALUE.exec(value) : null
       if (!match) return { session: null, reason: 'tampered' }
-      const [, version, expiresAt, subTag, sidTag, sealed = ''] = match
+      const [, version, expiresAt, subTag, sidTag, , sealed = ''] = match
       let opened: unknown
       try {
         opened = await unsealWithKey(sealed, ticket.key, context.now)
@@ -356,7 +356,18 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
         next.sid === undefined ? '' : tag('sid', next.sid),
         sealWithKey(encodeSession(next), ticket.key, next.expiresAt),
       ])
-      const value = `${next.version}|${next.expiresAt}|${subTag}|${sidTag}|${sealed}`
+      // The summary that lists the session (no token: the escrow is sealed by the manager).
+      const summary = base64url.encode(
+        JSON.stringify({
+          i: next.id,
+          c: next.createdAt,
+          x: next.expiresAt,
+          ...(next.lastSeenAt !== undefined ? { l: next.lastSeenAt } : {}),
+          ...(next.userAgent !== undefined ? { ua: next.userAgent } : {}),
+          ...(context.escrow !== undefined ? { e: context.escrow } : {}),
+        }),
+      )
+      const value = `${next.version}|${next.expiresAt}|${subTag}|${sidTag}|${summary}|${sealed}`
       const key = sessionKey(ticket.handle)
       try {
         if (created) {
@@ -377,17 +388,6 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
       }
       session.version = next.version
       tickets.set(session, ticket)
-      // The summary that lists the session (no token: the escrow is sealed by the manager).
-      const summary = JSON.stringify({
-        i: next.id,
-        c: next.createdAt,
-        x: next.expiresAt,
-        ...(next.lastSeenAt !== undefined ? { l: next.lastSeenAt } : {}),
-        ...(next.userAgent !== undefined ? { ua: next.userAgent } : {}),
-        ...(context.escrow !== undefined ? { e: context.escrow } : {}),
-      })
-      const mKey = summaryKey(ticket.handle)
-      await client.command(mKey, ['SET', mKey, summary, 'EX', ttl])
       if (created || context.jar.get(context.cookie.name) !== ticket.value) {
         context.jar.set(context.cookie.name, ticket.value, {
           ...context.cookie.attributes,
@@ -411,22 +411,31 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
     },
 
     async listBySub(sub, now) {
-      const handles = await members(subKey(await tag('sub', sub)))
+      const indexKey = subKey(await tag('sub', sub))
+      const handles = await client.command(indexKey, ['SMEMBERS', indexKey])
+      if (!Array.isArray(handles)) return []
+      const valid = handles.filter(
+        (h): h is string => typeof h === 'string' && /^[A-Za-z0-9_-]{22}$/.test(h),
+      )
       const values = await Promise.all(
-        handles.map((h) =>
-          client.command(summaryKey(h), ['GET', summaryKey(h)]).catch((error: unknown) => {
+        valid.map((h) =>
+          client.command(sessionKey(h), ['GET', sessionKey(h)]).catch((error: unknown) => {
             if (isReplyError(error, 'WRONGTYPE')) return null
             throw error
           }),
         ),
       )
       const found: StoredSessionSummary[] = []
-      handles.forEach((handle, i) => {
+      valid.forEach((handle, i) => {
         const value = values[i]
-        if (typeof value !== 'string') return
+        const summary = typeof value === 'string' ? VALUE.exec(value)?.[5] : undefined
+        if (summary === undefined) return
         let m: Record<string, unknown>
         try {
-          m = JSON.parse(value) as Record<string, unknown>
+          m = JSON.parse(new TextDecoder().decode(base64url.decode(summary))) as Record<
+            string,
+            unknown
+          >
         } catch {
           return
         }
