@@ -15,6 +15,7 @@ export default defineConfig({
       { find: /^oidc-session\/next$/, replacement: src('adapters/next/index.ts') },
       { find: /^oidc-session\/redis$/, replacement: src('stores/redis/index.ts') },
       { find: /^oidc-session\/ajax$/, replacement: src('ajax/index.ts') },
+      { find: /^oidc-session\/otel$/, replacement: src('otel/index.ts') },
       { find: /^oidc-session$/, replacement: src('index.ts') },
     ],
   },

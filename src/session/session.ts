@@ -6,8 +6,14 @@
 import { base64url, decodeJwt } from 'jose'
 import type { TokenSet } from '../tokens/token-set.js'
 
+/**
+ * Application data kept in a session (`createOidcSession<MyData>()`): a JSON-compatible object,
+ * sealed with the rest and counted in the cookie budget.
+ */
+export type SessionData = Record<string, unknown>
+
 /** One user's session. Times are seconds since the epoch. */
-export interface Session {
+export interface Session<TData extends SessionData = SessionData> {
   /** Random identifier, stable for the session's life (events, logs, single-flight keys). */
   readonly id: string
   /** Incremented at every save; stateful stores write with compare-and-set on it. */
@@ -31,6 +37,23 @@ export interface Session {
    * app's secrets: a copy of the session alone cannot sign proofs for its sender-constrained tokens.
    */
   readonly dpopKey?: string
+  /**
+   * Last request that touched the session (seconds since the epoch), for the idle lifetime
+   * (`session.idle`). Written at most every `session.touchAfter` seconds; absent until then, when
+   * `createdAt` stands for it.
+   */
+  lastSeenAt?: number
+  /**
+   * Application data: what `hooks.onCallback` put there and `updateSession()` changed. Sealed with
+   * the rest of the session, counted in the cookie budget, kept across refreshes.
+   */
+  data?: TData
+  /** The `acr` of the login (Authentication Context Class Reference), when the provider said. */
+  readonly acr?: string
+  /** When the user authenticated at the provider (`auth_time`), when the provider said. */
+  readonly authTime?: number
+  /** The browser's `User-Agent` at login, when `session.userAgent` is on (session listing). */
+  readonly userAgent?: string
 }
 
 /** An access token for one resource (RFC 8707), cached in the session. Times are seconds since the epoch. */
@@ -69,6 +92,16 @@ interface WireSession {
   g?: WireResourceToken[]
   /** Sealed DPoP key. */
   k?: string
+  /** `lastSeenAt`. */
+  l?: number
+  /** Application data. */
+  u?: Record<string, unknown>
+  /** `acr`. */
+  ac?: string
+  /** `authTime`. */
+  at?: number
+  /** `userAgent`. */
+  ua?: string
 }
 
 interface WireResourceToken {
@@ -137,6 +170,11 @@ export function encodeSession(session: Session): WireSession {
     })
   }
   if (session.dpopKey !== undefined) wire.k = session.dpopKey
+  if (session.lastSeenAt !== undefined) wire.l = session.lastSeenAt
+  if (session.data !== undefined) wire.u = session.data as Record<string, unknown>
+  if (session.acr !== undefined) wire.ac = session.acr
+  if (session.authTime !== undefined) wire.at = session.authTime
+  if (session.userAgent !== undefined) wire.ua = session.userAgent
   return wire
 }
 
@@ -196,7 +234,12 @@ function fromWire(
     !optional(w.q, num) ||
     !optional(w.o, str) ||
     !optional(w.p, str) ||
-    !optional(w.k, str)
+    !optional(w.k, str) ||
+    !optional(w.l, num) ||
+    !optional(w.ac, str) ||
+    !optional(w.at, num) ||
+    !optional(w.ua, str) ||
+    !(w.u === undefined || (typeof w.u === 'object' && w.u !== null && !Array.isArray(w.u)))
   ) {
     return null
   }
@@ -227,6 +270,11 @@ function fromWire(
     tokens,
     ...(resourceTokens !== undefined && resourceTokens.length > 0 ? { resourceTokens } : {}),
     ...(w.k !== undefined ? { dpopKey: w.k } : {}),
+    ...(w.l !== undefined ? { lastSeenAt: w.l } : {}),
+    ...(w.u !== undefined ? { data: w.u as SessionData } : {}),
+    ...(w.ac !== undefined ? { acr: w.ac } : {}),
+    ...(w.at !== undefined ? { authTime: w.at } : {}),
+    ...(w.ua !== undefined ? { userAgent: w.ua } : {}),
   }
 }
 

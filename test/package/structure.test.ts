@@ -85,15 +85,23 @@ describe('src/ structure', () => {
     const broken: string[] = []
     for (const [file, { local, external }] of graph) {
       const from = name(file)
-      const core = !from.startsWith('adapters/') && !from.startsWith('stores/redis/')
+      const core =
+        !from.startsWith('adapters/') &&
+        !from.startsWith('stores/redis/') &&
+        !from.startsWith('otel/')
       for (const target of local) {
         const to = name(target)
-        if (core && (to.startsWith('adapters/') || to.startsWith('stores/redis/')))
+        if (
+          core &&
+          (to.startsWith('adapters/') || to.startsWith('stores/redis/') || to.startsWith('otel/'))
+        )
           broken.push(`${from} → ${to}`)
         if (part(file) === 'tokens' && part(target) !== 'tokens' && to !== 'errors.ts')
           broken.push(`${from} → ${to} (tokens/ is pure)`)
         if (from.startsWith('stores/') && to === 'config.ts') broken.push(`${from} → ${to}`)
       }
+      if (external.includes('@opentelemetry/api') && part(file) !== 'otel')
+        broken.push(`${from} → @opentelemetry/api (only oidc-session/otel may import it)`)
       if (external.includes('oauth4webapi') && part(file) !== 'oidc') {
         // Type-only imports of oauth4webapi's response types are allowed outside oidc/.
         const text = readFileSync(file, 'utf8')

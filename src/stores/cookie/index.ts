@@ -168,7 +168,7 @@ export function cookieStore(options: CookieStoreOptions): SessionStore {
     return cookies
   }
 
-  function write(context: StoreContext, sealed: string, maxAge: number): void {
+  function write(context: StoreContext, sealed: string, maxAge: number, session: Session): void {
     const { jar, cookie } = context
     const attributes: CookieAttributes = { ...cookie.attributes, maxAge }
     const cookies = layout(cookie.name, sealed, attributes)
@@ -183,6 +183,7 @@ export function cookieStore(options: CookieStoreOptions): SessionStore {
     for (const name of carried(jar, cookie.name)) {
       if (!cookies.has(name)) jar.expire(name, cookie.attributes)
     }
+    context.written?.({ session, chunks: cookies.size, bytes: total })
   }
 
   return {
@@ -217,7 +218,7 @@ export function cookieStore(options: CookieStoreOptions): SessionStore {
     async save(context, session) {
       const next = { ...session, version: session.version + 1 }
       const sealed = await sealOnce(packSession(next), next.expiresAt)
-      write(context, sealed, Math.max(0, next.expiresAt - context.now))
+      write(context, sealed, Math.max(0, next.expiresAt - context.now), next)
       session.version = next.version
       return true
     },
