@@ -11,6 +11,9 @@ export default defineConfig({
     'adapters/fastify/index': 'src/adapters/fastify/index.ts',
     'adapters/hono/index': 'src/adapters/hono/index.ts',
     'adapters/next/index': 'src/adapters/next/index.ts',
+    // The `#seal` backends, chosen at run time by the package.json "imports" conditions.
+    'lib/seal-node': 'src/lib/seal-node.ts',
+    'lib/seal-web': 'src/lib/seal-web.ts',
   },
   format: ['esm', 'cjs'],
   // All of src/ with Node's types (the Redis subpath and adapters use node:*); the core is checked
@@ -22,5 +25,16 @@ export default defineConfig({
   target: 'es2022',
   splitting: true,
   treeshake: true,
-  external: ['express', 'koa', 'fastify', 'hono', 'ioredis', 'redis', 'next', /^next\//, /^node:/],
+  external: [
+    'express',
+    'koa',
+    'fastify',
+    'hono',
+    'ioredis',
+    'redis',
+    'next',
+    /^next\//,
+    /^node:/,
+    '#seal',
+  ],
 })

@@ -96,11 +96,11 @@ export function redisResultCache(
   const client = toRedisClient(clientInput, options)
   const prefix = refreshPrefix(options.keyPrefix)
   const onError = options.onError ?? (() => undefined)
-  const nameOf = (key: string) => redisKeyName(prefix, redisKeyId(key), 'result')
+  const nameOf = async (key: string) => redisKeyName(prefix, await redisKeyId(key), 'result')
 
   return {
     async get(key) {
-      const name = nameOf(key)
+      const name = await nameOf(key)
       const stored = await client.command(name, ['GET', name])
       if (typeof stored !== 'string' || stored === '') return undefined
       try {
@@ -117,7 +117,7 @@ export function redisResultCache(
     async set(key, tokens, ttlSeconds) {
       const ttlMs = Math.floor(ttlSeconds * 1000)
       if (!(ttlMs > 0)) return
-      const name = nameOf(key)
+      const name = await nameOf(key)
       try {
         const jwe = await new CompactEncrypt(encoder.encode(JSON.stringify(tokens)))
           .setProtectedHeader({ alg: 'dir', enc: 'A256GCM' })
@@ -129,7 +129,7 @@ export function redisResultCache(
     },
 
     async delete(key) {
-      const name = nameOf(key)
+      const name = await nameOf(key)
       try {
         await client.command(name, ['DEL', name])
       } catch (error) {
