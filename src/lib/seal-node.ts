@@ -54,8 +54,15 @@ export function encrypt(key: SealKey, header: SealHeader, plaintext: Uint8Array)
   return `${header.segment}..${iv.toString('base64url')}.${ciphertext.toString('base64url')}.${cipher.getAuthTag().toString('base64url')}`
 }
 
-/** {@link SealBackend.decrypt}; `parts` passed `parseCompact` (canonical base64url, sizes checked). */
+/**
+ * {@link SealBackend.decrypt}; `parts` passed `parseCompact` (header, IV and tag checked). Node's
+ * decoder is lenient (it skips unknown characters, takes `+` `/` `=`, ignores unused bits), so the
+ * ciphertext counts as canonical only when re-encoding its bytes gives back the very same string:
+ * cheaper than a character scan of it.
+ */
 export function decrypt(key: SealKey, parts: CompactParts): Uint8Array | null {
+  const ciphertext = Buffer.from(parts.ciphertext, 'base64url')
+  if (ciphertext.toString('base64url') !== parts.ciphertext) return null
   try {
     const decipher = createDecipheriv(
       'aes-256-gcm',
@@ -65,12 +72,17 @@ export function decrypt(key: SealKey, parts: CompactParts): Uint8Array | null {
     )
     decipher.setAAD(Buffer.from(parts.header, 'latin1'))
     decipher.setAuthTag(Buffer.from(parts.tag, 'base64url'))
-    const head = decipher.update(Buffer.from(parts.ciphertext, 'base64url'))
+    const head = decipher.update(ciphertext)
     const tail = decipher.final()
     return tail.length === 0 ? head : Buffer.concat([head, tail])
   } catch {
     return null
   }
+}
+
+/** {@link SealBackend.base64url}: Node's native encoder. */
+export function base64url(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url')
 }
 
 /** {@link SealBackend.sha256}, synchronous. */

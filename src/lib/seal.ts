@@ -35,8 +35,15 @@ export interface SealBackend {
   importKey(key: Uint8Array | CryptoKey): SealKey | Promise<SealKey>
   /** AES-256-GCM under a random 96-bit IV: the compact JWE, byte for byte what jose writes. */
   encrypt(key: SealKey, header: SealHeader, plaintext: Uint8Array): string | Promise<string>
-  /** The plaintext, or `null` when the tag does not verify. */
+  /**
+   * The plaintext, or `null` when the tag does not verify or the ciphertext segment is not
+   * canonical base64url ({@link parseCompact} checks every other segment; the ciphertext, the
+   * long one, is checked where it is decoded: Node compares a re-encoding, the Web backend runs
+   * {@link isCanonicalSegment}).
+   */
   decrypt(key: SealKey, parts: CompactParts): Uint8Array | null | Promise<Uint8Array | null>
+  /** base64url without padding (session tokens stored as raw bytes). */
+  base64url(bytes: Uint8Array): string
   /** base64url SHA-256 of the UTF-8 text (Redis key names). */
   sha256(text: string): string | Promise<string>
 }
@@ -82,7 +89,8 @@ export const MAX_SEALED = 1 << 20
 /**
  * Split a compact JWE sealed by this library: five segments, the header one of `headers` spelled
  * exactly as {@link sealHeader} writes it, no encrypted key (`dir`), a 96-bit IV, a 128-bit tag,
- * every segment canonical base64url.
+ * both canonical base64url (the ciphertext's spelling is checked by the backend as it decodes it:
+ * see {@link SealBackend.decrypt}).
  *
  * @returns the parts and the header's entry, or `undefined` for anything else
  */

@@ -98,10 +98,14 @@ export function cookieStore(options: CookieStoreOptions): SessionStore {
   const onOversize = options.onOversize ?? 'throw'
   if (onOversize !== 'throw' && onOversize !== 'warn')
     throw invalidArg('"onOversize" must be "throw" or "warn"')
-  // Sessions opened lately, by their exact sealed string. AES-GCM authenticates every byte, so the
-  // same string is the same session: a browser sending its cookie again costs a lookup, not a
-  // decryption. Only values that opened get in; each hit still checks the expiry.
-  const opened = new Map<string, { session: Session; expiresAt: number; stale: boolean }>()
+  // Sessions opened lately. AES-GCM authenticates every byte, so the very same string opens to the
+  // very same session: a hit skips the decryption. Keyed by the last 22 characters (the GCM tag)
+  // and confirmed by comparing the whole string: hashing a 3 KB string for a Map costs as much as
+  // comparing it several times. Only values that opened get in; each hit still checks the expiry.
+  const opened = new Map<
+    string,
+    { sealed: string; session: Session; expiresAt: number; stale: boolean }
+  >()
   // Identical sessions seal once: after a refresh, every request of a burst saves the same session
   // (same id, version and tokens) and can send the same cookie. Keyed by the exact packed bytes.
   const seals = createMemo<string>(256)
@@ -191,8 +195,9 @@ export function cookieStore(options: CookieStoreOptions): SessionStore {
     async load({ jar, cookie, now }): Promise<LoadResult> {
       const read = readSealed(jar, cookie.name)
       if ('failure' in read) return { session: null, reason: read.failure }
-      let entry = opened.get(read.sealed)
-      if (!entry) {
+      const tag = read.sealed.slice(-22)
+      let entry = opened.get(tag)
+      if (entry?.sealed !== read.sealed) {
         let unsealed: { bytes: Uint8Array; expiresAt: number; stale: boolean }
         try {
           unsealed = await sealer.unsealBytes(read.sealed, now)
@@ -203,9 +208,14 @@ export function cookieStore(options: CookieStoreOptions): SessionStore {
         }
         const session = unpackSession(unsealed.bytes)
         if (!session) return { session: null, reason: 'tampered' }
-        entry = { session, expiresAt: unsealed.expiresAt, stale: unsealed.stale }
+        entry = {
+          sealed: read.sealed,
+          session,
+          expiresAt: unsealed.expiresAt,
+          stale: unsealed.stale,
+        }
         if (opened.size >= CACHE_SIZE) opened.delete(opened.keys().next().value as string)
-        opened.set(read.sealed, entry)
+        opened.set(tag, entry)
       }
       if (entry.expiresAt <= now || entry.session.expiresAt <= now)
         return { session: null, reason: 'expired' }

@@ -129,6 +129,26 @@ describe('cookieStore: small sessions', () => {
     }
   })
 
+  it('serves a cached session only for the very same cookie, not one that shares its tag', async () => {
+    const store = cookieStore({ secrets: [NEW] })
+    const browser = new Browser()
+    await saveInto(browser, store, makeSession(NOW))
+    const sealed = browser.cookies.get('sess') ?? ''
+    expect((await store.load(context(browser.jar(), NOW))).session).not.toBeNull() // now cached
+    // Same last 22 characters (the GCM tag, the cache's key), one ciphertext character changed.
+    const segments = sealed.split('.')
+    const ciphertext = segments[3] ?? ''
+    const flipped = ciphertext[0] === 'A' ? 'B' : 'A'
+    segments[3] = flipped + ciphertext.slice(1)
+    const twin = segments.join('.')
+    expect(twin.slice(-22)).toBe(sealed.slice(-22))
+    expect(await store.load(context(new CookieJar(`sess=${twin}`), NOW))).toEqual({
+      session: null,
+      reason: 'tampered',
+    })
+    expect((await store.load(context(browser.jar(), NOW))).session).not.toBeNull()
+  })
+
   it('answers tampered for a sealed value that is not a session', async () => {
     // Same secret, same purpose, but a payload decodeSession refuses.
     const { createSealer } = await import('../../../src/session/codec.js')
