@@ -31,6 +31,14 @@ export interface CookieStoreOptions {
   onOversize?: 'throw' | 'warn'
 }
 
+/** A session the store opened, with the sealed string it came from. */
+interface OpenedEntry {
+  sealed: string
+  session: Session
+  expiresAt: number
+  stale: boolean
+}
+
 /** How many opened sessions a store keeps, by their exact sealed string. */
 const CACHE_SIZE = 256
 /** Most chunks ever written or read. */
@@ -102,10 +110,32 @@ export function cookieStore(options: CookieStoreOptions): SessionStore {
   // very same session: a hit skips the decryption. Keyed by the last 22 characters (the GCM tag)
   // and confirmed by comparing the whole string: hashing a 3 KB string for a Map costs as much as
   // comparing it several times. Only values that opened get in; each hit still checks the expiry.
-  const opened = new Map<
-    string,
-    { sealed: string; session: Session; expiresAt: number; stale: boolean }
-  >()
+  const opened = new Map<string, OpenedEntry>()
+  // Openings in flight, by tag (confirmed by the whole string, as above).
+  const openings = new Map<string, { sealed: string; result: ReturnType<typeof open> }>()
+
+  /** Open and unpack a sealed value; remember it when it opened. */
+  async function open(
+    sealed: string,
+    tag: string,
+    now: number,
+  ): Promise<OpenedEntry | 'expired' | 'tampered'> {
+    let unsealed: { bytes: Uint8Array; expiresAt: number; stale: boolean }
+    try {
+      unsealed = await sealer.unsealBytes(sealed, now)
+    } catch (error) {
+      if (error instanceof SealError && error.message === 'sealed value has expired')
+        return 'expired'
+      return 'tampered'
+    }
+    const session = unpackSession(unsealed.bytes)
+    if (!session) return 'tampered'
+    const entry = { sealed, session, expiresAt: unsealed.expiresAt, stale: unsealed.stale }
+    if (opened.size >= CACHE_SIZE) opened.delete(opened.keys().next().value as string)
+    opened.set(tag, entry)
+    return entry
+  }
+
   // Identical sessions seal once: after a refresh, every request of a burst saves the same session
   // (same id, version and tokens) and can send the same cookie. Keyed by the exact packed bytes.
   const seals = createMemo<string>(256)
@@ -198,24 +228,19 @@ export function cookieStore(options: CookieStoreOptions): SessionStore {
       const tag = read.sealed.slice(-22)
       let entry = opened.get(tag)
       if (entry?.sealed !== read.sealed) {
-        let unsealed: { bytes: Uint8Array; expiresAt: number; stale: boolean }
-        try {
-          unsealed = await sealer.unsealBytes(read.sealed, now)
-        } catch (error) {
-          if (error instanceof SealError && error.message === 'sealed value has expired')
-            return { session: null, reason: 'expired' }
-          return { session: null, reason: 'tampered' }
+        // Concurrent requests with the same new cookie share one opening.
+        let opening = openings.get(tag)
+        if (opening?.sealed !== read.sealed) {
+          opening = { sealed: read.sealed, result: open(read.sealed, tag, now) }
+          openings.set(tag, opening)
+          const done = opening
+          void done.result.finally(() => {
+            if (openings.get(tag) === done) openings.delete(tag)
+          })
         }
-        const session = unpackSession(unsealed.bytes)
-        if (!session) return { session: null, reason: 'tampered' }
-        entry = {
-          sealed: read.sealed,
-          session,
-          expiresAt: unsealed.expiresAt,
-          stale: unsealed.stale,
-        }
-        if (opened.size >= CACHE_SIZE) opened.delete(opened.keys().next().value as string)
-        opened.set(tag, entry)
+        const result = await opening.result
+        if (typeof result === 'string') return { session: null, reason: result }
+        entry = result
       }
       if (entry.expiresAt <= now || entry.session.expiresAt <= now)
         return { session: null, reason: 'expired' }

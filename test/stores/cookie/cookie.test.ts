@@ -129,6 +129,24 @@ describe('cookieStore: small sessions', () => {
     }
   })
 
+  it('opens a new cookie once for concurrent requests, each getting its own copy', async () => {
+    const store = cookieStore({ secrets: [NEW] })
+    const browser = new Browser()
+    await saveInto(browser, store, makeSession(NOW))
+    const sealed = browser.cookies.get('sess') ?? ''
+    const results = await Promise.all([
+      ...Array.from({ length: 20 }, () => store.load(context(browser.jar(), NOW))),
+      // The same tag with other bytes, in the same burst: refused, and refuses nobody else.
+      store.load(context(new CookieJar(`sess=A${sealed.slice(1)}`), NOW)),
+    ])
+    const tampered = results.pop()
+    expect(tampered).toEqual({ session: null, reason: 'tampered' })
+    const sessions = results.map((r) => r.session)
+    expect(new Set(sessions).size).toBe(20)
+    for (const session of sessions) expect(session).toEqual(sessions[0])
+    expect(sessions[0]?.id).toBe(makeSession(NOW).id)
+  })
+
   it('serves a cached session only for the very same cookie, not one that shares its tag', async () => {
     const store = cookieStore({ secrets: [NEW] })
     const browser = new Browser()
