@@ -85,6 +85,12 @@ export function base64url(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url')
 }
 
+/** {@link SealBackend.decodeBase64url}: canonical when re-encoding gives back the same string. */
+export function decodeBase64url(text: string): Uint8Array | undefined {
+  const bytes = Buffer.from(text, 'base64url')
+  return bytes.toString('base64url') === text ? bytes : undefined
+}
+
 /** {@link SealBackend.sha256}, synchronous. */
 export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('base64url')

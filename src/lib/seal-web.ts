@@ -83,6 +83,16 @@ export function base64url(bytes: Uint8Array): string {
   return ascii.decode(out.subarray(0, o))
 }
 
+/** {@link SealBackend.decodeBase64url} with jose's decoder, after the canonical check. */
+export function decodeBase64url(text: string): Uint8Array | undefined {
+  if (!isCanonicalSegment(text)) return undefined
+  try {
+    return joseBase64url.decode(text)
+  } catch {
+    return undefined
+  }
+}
+
 /** {@link SealBackend.sha256} with WebCrypto. */
 export async function sha256(text: string): Promise<string> {
   return joseBase64url.encode(

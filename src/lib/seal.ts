@@ -44,6 +44,8 @@ export interface SealBackend {
   decrypt(key: SealKey, parts: CompactParts): Uint8Array | null | Promise<Uint8Array | null>
   /** base64url without padding (session tokens stored as raw bytes). */
   base64url(bytes: Uint8Array): string
+  /** The bytes of a canonical base64url string (see {@link isCanonicalSegment}), else `undefined`. */
+  decodeBase64url(text: string): Uint8Array | undefined
   /** base64url SHA-256 of the UTF-8 text (Redis key names). */
   sha256(text: string): string | Promise<string>
 }

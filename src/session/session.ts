@@ -3,8 +3,8 @@
  *
  * @module
  */
-import { base64url as encodeBase64url } from '#seal'
-import { base64url, decodeJwt } from 'jose'
+import { decodeBase64url, base64url as encodeBase64url } from '#seal'
+import { decodeJwt } from 'jose'
 import type { TokenSet } from '../tokens/token-set.js'
 
 /** One user's session. Times are seconds since the epoch. */
@@ -253,7 +253,6 @@ export function idTokenClaims(session: Session): Record<string, unknown> {
 
 const encoder = new TextEncoder()
 const decoder = new TextDecoder('utf-8', { fatal: true })
-const BASE64URL = /^[A-Za-z0-9_-]*$/
 const PACK_FORMAT = 1
 /** Token fields that may travel as raw bytes (then each per-resource token, in order). */
 const BINARY_FIELDS = ['a', 'r', 'o', 'k'] as const
@@ -291,15 +290,9 @@ function segmentBytes(token: string): Uint8Array[] | undefined {
   const segments = token.split('.')
   const out: Uint8Array[] = []
   for (const segment of segments) {
-    if (!BASE64URL.test(segment) || segment.length % 4 === 1) return undefined
-    let bytes: Uint8Array
-    try {
-      bytes = base64url.decode(segment)
-    } catch {
-      return undefined
-    }
-    // Only segments that re-encode to themselves (no stray trailing bits) are stored as bytes.
-    if (base64url.encode(bytes) !== segment) return undefined
+    // Only canonical segments (they re-encode to themselves) are stored as bytes.
+    const bytes = decodeBase64url(segment)
+    if (bytes === undefined) return undefined
     out.push(bytes)
   }
   return out

@@ -263,6 +263,30 @@ describe('#seal backends', () => {
     }
   })
 
+  it('encode and decode base64url alike, refusing the same non-canonical spellings', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 64 }),
+        fc.nat(),
+        fc.constantFrom(...`${ALPHABET}+/=. %\u0141`),
+        (bytes, at, char) => {
+          const text = node.base64url(bytes)
+          expect(web.base64url(bytes)).toBe(text)
+          expect(text).toBe(base64url.encode(bytes))
+          expect(node.decodeBase64url(text)).toEqual(Buffer.from(bytes))
+          expect(web.decodeBase64url(text)).toEqual(bytes)
+          const i = text.length === 0 ? 0 : at % text.length
+          const spoiled = text.slice(0, i) + char + text.slice(i + 1)
+          const onNode = node.decodeBase64url(spoiled)
+          const onWeb = web.decodeBase64url(spoiled)
+          expect(onNode === undefined).toBe(onWeb === undefined)
+          if (onNode !== undefined) expect(node.base64url(onNode)).toBe(spoiled)
+        },
+      ),
+      { numRuns: 5_000 },
+    )
+  })
+
   it('hashes alike on both backends (the Redis key names)', async () => {
     for (const text of ['', 'a', 'oidc-session/redis-key\0k', 'é✓\u{1F600}'.repeat(50)]) {
       const expected = createHash('sha256').update(text).digest('base64url')

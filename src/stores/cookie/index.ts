@@ -6,7 +6,7 @@
 import { CookieTooLargeError, SealError, invalidArg } from '../../errors.js'
 import { validateSecrets } from '../../lib/secrets.js'
 import { setCookieLine, type CookieAttributes, type CookieJar } from '../../request/cookie-jar.js'
-import { base64url } from 'jose'
+import { base64url as encodeBase64url } from '#seal'
 import { createMemo } from '../../lib/memo.js'
 import { createSealer } from '../../session/codec.js'
 import { packSession, unpackSession, type Session } from '../../session/session.js'
@@ -140,7 +140,7 @@ export function cookieStore(options: CookieStoreOptions): SessionStore {
   // (same id, version and tokens) and can send the same cookie. Keyed by the exact packed bytes.
   const seals = createMemo<string>(256)
   const sealOnce = (bytes: Uint8Array, expiresAt: number) =>
-    seals(`${expiresAt}:${base64url.encode(bytes)}`, () => sealer.sealBytes(bytes, expiresAt))
+    seals(`${expiresAt}:${encodeBase64url(bytes)}`, () => sealer.sealBytes(bytes, expiresAt))
 
   function readSealed(
     jar: CookieJar,
