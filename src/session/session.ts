@@ -5,6 +5,7 @@
  */
 import { decodeBase64url, base64url as encodeBase64url } from '#seal'
 import { decodeJwt } from 'jose'
+import { jwtClaims } from '../tokens/claims.js'
 import type { TokenSet } from '../tokens/token-set.js'
 
 /** One user's session. Times are seconds since the epoch. */
@@ -84,12 +85,7 @@ interface WireResourceToken {
 function claimsOfIdToken(
   idToken: string | undefined,
 ): { sub?: unknown; sid?: unknown } | undefined {
-  if (idToken === undefined) return undefined
-  try {
-    return decodeJwt(idToken)
-  } catch {
-    return undefined
-  }
+  return idToken === undefined ? undefined : jwtClaims(idToken)
 }
 
 /**
