@@ -39,6 +39,30 @@ interface OpenedEntry {
   stale: boolean
 }
 
+/**
+ * `true` when two sessions pack to the same bytes: every field and token field equal (`===`, so
+ * strings by value), and no resource tokens (objects: not compared).
+ */
+function sameSession(a: Session, b: Session): boolean {
+  if (a.resourceTokens?.length || b.resourceTokens?.length) return false
+  if (
+    a.id !== b.id ||
+    a.version !== b.version ||
+    a.createdAt !== b.createdAt ||
+    a.expiresAt !== b.expiresAt ||
+    a.sub !== b.sub ||
+    a.sid !== b.sid ||
+    a.dpopKey !== b.dpopKey
+  )
+    return false
+  const x = a.tokens as unknown as Record<string, unknown>
+  const y = b.tokens as unknown as Record<string, unknown>
+  const keys = Object.keys(x)
+  if (keys.length !== Object.keys(y).length) return false
+  for (const key of keys) if (x[key] !== y[key] || typeof x[key] === 'object') return false
+  return true
+}
+
 /** How many opened sessions a store keeps, by their exact sealed string. */
 const CACHE_SIZE = 256
 /** Most chunks ever written or read. */
@@ -111,6 +135,11 @@ export function cookieStore(options: CookieStoreOptions): SessionStore {
   // and confirmed by comparing the whole string: hashing a 3 KB string for a Map costs as much as
   // comparing it several times. Only values that opened get in; each hit still checks the expiry.
   const opened = new Map<string, OpenedEntry>()
+  // The last session saved and its sealed value: after a refresh, every request of a burst saves
+  // the same session (same strings, often the very same string objects), so one packing and one
+  // sealing serve them all. Compared field by field (no hashing of the tokens).
+  let lastSaved: { session: Session; sealed: string } | undefined
+
   // Openings in flight, by tag (confirmed by the whole string, as above).
   const openings = new Map<string, { sealed: string; result: ReturnType<typeof open> }>()
 
@@ -251,7 +280,14 @@ export function cookieStore(options: CookieStoreOptions): SessionStore {
 
     async save(context, session) {
       const next = { ...session, version: session.version + 1 }
-      const sealed = await sealOnce(packSession(next), next.expiresAt)
+      let sealed =
+        lastSaved !== undefined && sameSession(lastSaved.session, next)
+          ? lastSaved.sealed
+          : undefined
+      if (sealed === undefined) {
+        sealed = await sealOnce(packSession(next), next.expiresAt)
+        lastSaved = { session: { ...next, tokens: { ...next.tokens } }, sealed }
+      }
       write(context, sealed, Math.max(0, next.expiresAt - context.now))
       session.version = next.version
       return true

@@ -147,6 +147,33 @@ describe('cookieStore: small sessions', () => {
     expect(sessions[0]?.id).toBe(makeSession(NOW).id)
   })
 
+  it('seals a burst of identical saves once, and any changed field anew', async () => {
+    const store = cookieStore({ secrets: [NEW] })
+    const saved = async (session: Session) => {
+      const browser = new Browser()
+      await saveInto(browser, store, session)
+      return browser.cookies.get('sess') ?? ''
+    }
+    const base = makeSession(NOW)
+    const first = await saved({ ...base, tokens: { ...base.tokens } })
+    expect(await saved({ ...base, tokens: { ...base.tokens } })).toBe(first)
+    const changes: Session[] = [
+      { ...base, tokens: { ...base.tokens, accessToken: `${base.tokens.accessToken}x` } },
+      { ...base, tokens: { ...base.tokens, expiresAt: (base.tokens.expiresAt ?? 0) + 1 } },
+      { ...base, tokens: { ...base.tokens, scope: 'openid other' } },
+      { ...base, sid: 'another-sid' },
+      { ...base, version: base.version + 1 },
+      { ...base, expiresAt: base.expiresAt - 1 },
+    ]
+    for (const changed of changes) {
+      const expected = { ...changed, version: changed.version + 1 } // save bumps it in place
+      const value = await saved(changed)
+      expect(value).not.toBe(first)
+      const loaded = await store.load(context(new CookieJar(`sess=${value}`), NOW))
+      expect(loaded.session).toEqual(expected)
+    }
+  })
+
   it('serves a cached session only for the very same cookie, not one that shares its tag', async () => {
     const store = cookieStore({ secrets: [NEW] })
     const browser = new Browser()
