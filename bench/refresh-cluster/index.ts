@@ -82,7 +82,8 @@ async function main(): Promise<void> {
   }
   await registerWorkerClient(config)
   const env: Record<string, string> = { TIMING: '1' }
-  if (process.env.BENCH_WORKER_NODE_OPTIONS) env.NODE_OPTIONS = process.env.BENCH_WORKER_NODE_OPTIONS
+  if (process.env.BENCH_WORKER_NODE_OPTIONS)
+    env.NODE_OPTIONS = process.env.BENCH_WORKER_NODE_OPTIONS
   const workers: Worker[] = await Promise.all(
     Array.from({ length: PROCESSES }, (_, i) =>
       startWorker(config, `w${i}`, i === 0 ? { port, env } : { env }),
