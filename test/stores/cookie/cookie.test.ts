@@ -164,6 +164,12 @@ describe('cookieStore: small sessions', () => {
       { ...base, sid: 'another-sid' },
       { ...base, version: base.version + 1 },
       { ...base, expiresAt: base.expiresAt - 1 },
+      // Fields added after the burst check was written: each must count as a change.
+      { ...base, lastSeenAt: NOW + 1 },
+      { ...base, acr: 'urn:example:mfa' },
+      { ...base, authTime: Math.floor(NOW / 1000) },
+      { ...base, userAgent: 'Mozilla/5.0' },
+      { ...base, data: { theme: 'dark' } },
     ]
     for (const changed of changes) {
       const expected = { ...changed, version: changed.version + 1 } // save bumps it in place
@@ -172,6 +178,14 @@ describe('cookieStore: small sessions', () => {
       const loaded = await store.load(context(new CookieJar(`sess=${value}`), NOW))
       expect(loaded.session).toEqual(expected)
     }
+    // App data changed in place between two saves of the same object: sealed anew, never stale.
+    const data = { theme: 'dark' }
+    const before = await saved({ ...base, data, tokens: { ...base.tokens } })
+    data.theme = 'light'
+    const after = await saved({ ...base, data, tokens: { ...base.tokens } })
+    expect(after).not.toBe(before)
+    const reloaded = await store.load(context(new CookieJar(`sess=${after}`), NOW))
+    expect(reloaded.session?.data).toEqual({ theme: 'light' })
   })
 
   it('serves a cached session only for the very same cookie, not one that shares its tag', async () => {
