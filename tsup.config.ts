@@ -12,6 +12,9 @@ export default defineConfig({
     'adapters/fastify/index': 'src/adapters/fastify/index.ts',
     'adapters/hono/index': 'src/adapters/hono/index.ts',
     'adapters/next/index': 'src/adapters/next/index.ts',
+    // The `#seal` backends, chosen at run time by the package.json "imports" conditions.
+    'lib/seal-node': 'src/lib/seal-node.ts',
+    'lib/seal-web': 'src/lib/seal-web.ts',
   },
   format: ['esm', 'cjs'],
   // All of src/ with Node's types (the Redis subpath and adapters use node:*); the core is checked
@@ -34,5 +37,6 @@ export default defineConfig({
     'next',
     /^next\//,
     /^node:/,
+    '#seal',
   ],
 })

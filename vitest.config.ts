@@ -7,6 +7,9 @@ export default defineConfig({
   resolve: {
     // Tests and examples run against the sources; test/package/ checks the built package.
     alias: [
+      // The Node backend of the session codec, as under the package's `node` condition
+      // (test/session/codec-backends.test.ts also runs the codec on seal-web.ts).
+      { find: /^#seal$/, replacement: src('lib/seal-node.ts') },
       { find: /^oidc-session\/express$/, replacement: src('adapters/express/index.ts') },
       { find: /^oidc-session\/node$/, replacement: src('adapters/node/index.ts') },
       { find: /^oidc-session\/koa$/, replacement: src('adapters/koa/index.ts') },

@@ -3,17 +3,14 @@
  *
  * @module
  */
-import { decodeJwt, type JWTPayload } from 'jose'
+import type { JWTPayload } from 'jose'
 import { ProviderResponseError } from '../errors.js'
+import { jwtClaims } from './claims.js'
 import type { TokenSet } from './token-set.js'
 
-/** The claims of a JWT, or `undefined` when it does not decode (never throws). */
-function claimsOf(token: string): JWTPayload | undefined {
-  try {
-    return decodeJwt(token)
-  } catch {
-    return undefined
-  }
+/** The claims of a JWT, or `undefined` when it does not decode (never throws; decoded once). */
+function claimsOf(token: string): Readonly<JWTPayload> | undefined {
+  return jwtClaims(token)
 }
 
 /** An `aud` claim as a canonical string (order-insensitive); `undefined` for a malformed claim. */

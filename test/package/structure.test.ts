@@ -1,6 +1,7 @@
 /**
  * The structure of `src/`: no import cycle (type-only imports included), no `node:*` import outside
- * the Node adapters, and the walls between parts that the architecture promises
+ * the Node adapters and the Node backend of the session codec (`lib/seal-node.ts`, chosen by the
+ * package's `#seal` import under the `node` condition), and the walls between parts that the architecture promises
  * (`docs/architecture.md`): the core never reaches an adapter or the Redis subpath, `tokens/` is
  * pure, only `oidc/` imports `oauth4webapi`, stores never read the manager's configuration.
  */
@@ -70,15 +71,25 @@ describe('src/ structure', () => {
   })
 
   const part = (file: string) => name(file).split('/')[0]!
-  const isNodeOnly = (file: string) => name(file).startsWith('adapters/')
+  const isNodeOnly = (file: string) =>
+    name(file).startsWith('adapters/') || name(file) === 'lib/seal-node.ts'
 
-  it('imports node:* only in the Node adapters', () => {
+  it('imports node:* only in the Node adapters and the Node seal backend', () => {
     const offenders = [...graph]
       .filter(
         ([file, { external }]) => !isNodeOnly(file) && external.some((s) => s.startsWith('node:')),
       )
       .map(([file]) => name(file))
     expect(offenders).toEqual([])
+  })
+
+  it('reaches the Node seal backend only through #seal (so Web bundles never see it)', () => {
+    const direct = [...graph]
+      .filter(([, { local }]) => local.some((target) => name(target) === 'lib/seal-node.ts'))
+      .map(([file]) => name(file))
+    expect(direct).toEqual([])
+    const users = [...graph].filter(([, { external }]) => external.includes('#seal')).length
+    expect(users).toBeGreaterThan(0)
   })
 
   it('keeps the walls: core → adapters/redis never, tokens/ pure, oauth4webapi only in oidc/, stores without config', () => {
