@@ -54,6 +54,13 @@ export { idTokenClaims } from './session/session.js'
 export type { ResourceToken, Session } from './session/session.js'
 export type { SessionEndReason, SessionEvents } from './session/events.js'
 export type { TokenSet } from './tokens/token-set.js'
+export type {
+  JsonObject,
+  JsonValue,
+  JwtClaims,
+  UserInfoAddress,
+  UserInfoClaims,
+} from './tokens/claims.js'
 export { refreshTokenExpired, tokenDeadlines, tokenState } from './tokens/lifecycle.js'
 export type { TokenState, TokenStateOptions } from './tokens/lifecycle.js'
 export { mergeTokens } from './tokens/merge.js'

@@ -3,12 +3,13 @@
  *
  * @module
  */
-import { decodeJwt, type JWTPayload } from 'jose'
+import { decodeJwt } from 'jose'
 import { ProviderResponseError } from '../errors.js'
+import type { JwtClaims } from './claims.js'
 import type { TokenSet } from './token-set.js'
 
 /** The claims of a JWT, or `undefined` when it does not decode (never throws). */
-function claimsOf(token: string): JWTPayload | undefined {
+function claimsOf(token: string): JwtClaims | undefined {
   try {
     return decodeJwt(token)
   } catch {
@@ -54,7 +55,7 @@ function audienceOf(value: unknown): string | undefined {
 export function mergeTokens(
   current: TokenSet,
   next: TokenSet,
-  newIdTokenClaims?: JWTPayload,
+  newIdTokenClaims?: JwtClaims,
 ): TokenSet {
   const merged: TokenSet = { ...next }
   if (merged.refreshToken === undefined && current.refreshToken !== undefined) {

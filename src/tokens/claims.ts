@@ -1,0 +1,86 @@
+/**
+ * The claim types of the public API, declared here rather than imported from `jose` or
+ * `oauth4webapi`: those packages are ES modules only, and a CommonJS declaration file (`.d.cts`)
+ * that imports an ES module's types fails to type-check for a `module: node16` consumer
+ * (TS1479). They match the dependencies' types structurally, so values pass freely between them.
+ *
+ * @module
+ */
+
+/** A JSON value, as claims carry them. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | JsonObject
+
+/** A JSON object. */
+export type JsonObject = { [key: string]: JsonValue | undefined }
+
+/**
+ * The claims of a JWT (an ID token's, for example): the registered claims of RFC 7519 §4.1 typed,
+ * any other claim as it decodes. The same shape as `jose`'s `JWTPayload`.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc7519#section-4.1
+ */
+export interface JwtClaims {
+  /** Issuer. */
+  iss?: string
+  /** Subject. */
+  sub?: string
+  /** Audience: one string or several. */
+  aud?: string | string[]
+  /** JWT ID. */
+  jti?: string
+  /** Not before (seconds since the epoch). */
+  nbf?: number
+  /** Expiration time (seconds since the epoch). */
+  exp?: number
+  /** Issued at (seconds since the epoch). */
+  iat?: number
+  /** Any other claim. */
+  [claim: string]: unknown
+}
+
+/**
+ * The `address` claim of a UserInfo response (OpenID Connect Core §5.1.1).
+ *
+ * @see https://openid.net/specs/openid-connect-core-1_0.html#AddressClaim
+ */
+export interface UserInfoAddress {
+  readonly formatted?: string
+  readonly street_address?: string
+  readonly locality?: string
+  readonly region?: string
+  readonly postal_code?: string
+  readonly country?: string
+  /** Any other member. */
+  readonly [claim: string]: JsonValue | undefined
+}
+
+/**
+ * The claims of a validated UserInfo response: the standard claims of OpenID Connect Core §5.1
+ * typed, any other claim as JSON. The same shape as `oauth4webapi`'s `UserInfoResponse`.
+ *
+ * @see https://openid.net/specs/openid-connect-core-1_0.html#StandardClaims
+ */
+export interface UserInfoClaims {
+  /** The subject: always the session's `sub` (checked). */
+  readonly sub: string
+  readonly name?: string
+  readonly given_name?: string
+  readonly family_name?: string
+  readonly middle_name?: string
+  readonly nickname?: string
+  readonly preferred_username?: string
+  readonly profile?: string
+  readonly picture?: string
+  readonly website?: string
+  readonly email?: string
+  readonly email_verified?: boolean
+  readonly gender?: string
+  readonly birthdate?: string
+  readonly zoneinfo?: string
+  readonly locale?: string
+  readonly phone_number?: string
+  readonly updated_at?: number
+  readonly address?: UserInfoAddress
+  /** Any other claim. */
+  readonly [claim: string]: JsonValue | undefined
+}
