@@ -26,6 +26,18 @@ import type { SessionStore } from './stores/types.js'
 export type ClientAuthMethod =
   'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none'
 
+/**
+ * A WebCrypto `CryptoKey`, declared by its shape: a Node project compiled without the DOM library
+ * (`lib: ["es2022"]`, `types: ["node"]`) has no global `CryptoKey` type, and the declarations must
+ * type-check there too. Every `CryptoKey` is one — from `crypto.subtle`, Node's `webcrypto`, `jose`.
+ */
+export interface WebCryptoKey {
+  readonly type: string
+  readonly algorithm: { readonly name: string }
+  readonly extractable: boolean
+  readonly usages: readonly string[]
+}
+
 /** The relying party's registration at the provider. */
 export interface ClientConfig {
   /** `client_id`. */

@@ -28,6 +28,7 @@ export type {
   OidcSessionConfig,
   ResourcesConfig,
   RoutesConfig,
+  WebCryptoKey,
 } from './config.js'
 export type { ForwardOptions, ForwardRequest } from './gateway/types.js'
 export {
