@@ -47,7 +47,7 @@ export interface ClientConfig {
   /** Defaults to `client_secret_basic` with a secret, `private_key_jwt` with a key, else `none`. */
   authMethod?: ClientAuthMethod
   /** Private key for `private_key_jwt` (a WebCrypto `CryptoKey`, with an optional `kid`). */
-  privateKey?: CryptoKey | { key: CryptoKey; kid?: string }
+  privateKey?: WebCryptoKey | { key: WebCryptoKey; kid?: string }
   /** Expected `id_token_signed_response_alg` when the provider does not use RS256. */
   idTokenSignedResponseAlg?: string
 }
@@ -496,7 +496,10 @@ function resolveClient(input: unknown): ProviderClient {
     id: client.id,
     authMethod,
     ...(client.secret !== undefined ? { secret: client.secret } : {}),
-    ...(client.privateKey !== undefined ? { privateKey: client.privateKey } : {}),
+    // A WebCryptoKey is a CryptoKey described by its shape; the provider layer checks the value.
+    ...(client.privateKey !== undefined
+      ? { privateKey: client.privateKey as NonNullable<ProviderClient['privateKey']> }
+      : {}),
     ...(client.idTokenSignedResponseAlg !== undefined
       ? { idTokenSignedResponseAlg: client.idTokenSignedResponseAlg }
       : {}),
