@@ -26,6 +26,7 @@ import { CookieJar } from '../../src/request/cookie-jar.js'
 import type { Session } from '../../src/session/session.js'
 import { cookieStore } from '../../src/stores/cookie/index.js'
 import type { StoreContext } from '../../src/stores/types.js'
+import { report } from '../report.js'
 
 const require = createRequire(import.meta.url)
 const SECRET = 'bench-secret-bench-secret-bench-secret-0123'
@@ -295,3 +296,27 @@ const ourOps = rows[1]?.opsPerSecond ?? 0
 console.log(
   `\nCold load is ${(ourOps / fastestPeer).toFixed(2)}× the fastest peer; warm load ${((rows[0]?.opsPerSecond ?? 0) / fastestPeer).toFixed(2)}×.`,
 )
+
+// ── Rows for bench/results.json (npm run bench) ──────────────────────────────────────────────
+const fastestPeerName = peerRows.find((row) => row.opsPerSecond === fastestPeer)?.name
+report('cookie', [
+  ...rows.map((row) => ({
+    row: 'open a sealed session (ops/s, sequential)',
+    contender: row.name,
+    figure: row.opsPerSecond,
+    unit: 'ops/s',
+    better: 'higher' as const,
+    runs: ROUNDS,
+    reference: row.name === fastestPeerName,
+  })),
+  ...bytes.map((row) => ({
+    row: 'Cookie header bytes for the same tokens',
+    contender: row.name,
+    figure: row.header,
+    unit: 'B',
+    better: 'lower' as const,
+    runs: 1,
+    reference: row.header === smallestPeer && row !== bytes[0],
+    note: `${row.cookies} cookie(s)`,
+  })),
+])

@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url'
 import { Agent } from '../../test/fixtures/agent.js'
 import { clientMetadata, freePort, startProvider } from '../../test/fixtures/provider.js'
 import { silenceExpectedProviderNotices } from '../../test/fixtures/quiet.js'
+import { report } from '../report.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 4000)
@@ -181,6 +182,32 @@ async function main() {
   )
   console.log('|---|---|---|---|---|---|---|')
   for (const row of rows) console.log(row)
+  // Rows for bench/results.json (npm run bench): the printed ratios, read back as numbers.
+  report(
+    'gateway',
+    rows.flatMap((line) => {
+      const [method = '', proxy = '', p50 = '', p99 = '', throughput = ''] = line
+        .split('|')
+        .slice(1, -1)
+        .map((c) => c.trim())
+      return (
+        [
+          ['p50 latency, proxied ÷ direct', p50],
+          ['p99 latency, proxied ÷ direct', p99],
+          ['throughput, direct ÷ proxied', throughput],
+        ] as const
+      ).map(([what, value]) => ({
+        row: `${method} through a proxy: ${what}`,
+        contender: proxy,
+        figure: Number.parseFloat(value),
+        unit: '×',
+        better: 'lower' as const,
+        runs: ROUNDS,
+        ratio: Number.parseFloat(value),
+        against: 'direct calls to the upstream',
+      }))
+    }),
+  )
 }
 
 await main()

@@ -18,6 +18,7 @@ import { CookieJar, createOidcSession, type Session } from '../../src/index.js'
 import { protect } from '../../src/adapters/express/index.js'
 import { redisStore } from '../../src/stores/redis/index.js'
 import { startRedis } from '../../test/fixtures/redis.js'
+import { report } from '../report.js'
 
 const ROUNDS = 6
 const PER_ROUND = 1500
@@ -179,6 +180,31 @@ for (const c of contenders) {
     `| ${c.name} | ${rps.toFixed(0)} | ${(rps / theirsRps).toFixed(2)}× | ${(c.commands / (ROUNDS * PER_ROUND)).toFixed(2)} |`,
   )
 }
+
+// Rows for bench/results.json (npm run bench).
+report(
+  'redis-store',
+  contenders.flatMap((c, i) => [
+    {
+      row: 'Redis session, GET /api/me through Express (requests/s, median)',
+      contender: c.name,
+      figure: median(c.rps),
+      unit: 'requests/s',
+      better: 'higher' as const,
+      runs: ROUNDS,
+      reference: i === 1,
+    },
+    {
+      row: 'Redis commands per request',
+      contender: c.name,
+      figure: c.commands / (ROUNDS * PER_ROUND),
+      unit: 'commands',
+      better: 'lower' as const,
+      runs: ROUNDS * PER_ROUND,
+      reference: i === 1,
+    },
+  ]),
+)
 
 // Best-effort cleanup, bounded: the figures are printed, the process ends either way.
 agent.destroy()

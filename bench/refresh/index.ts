@@ -29,6 +29,7 @@ import {
   type TestProvider,
 } from '../../test/fixtures/provider.js'
 import { silenceExpectedProviderNotices } from '../../test/fixtures/quiet.js'
+import { report } from '../report.js'
 
 const SIZES = [10, 100, 1000]
 const SECRET = 'bench-refresh-secret-bench-refresh-secret-0123'
@@ -339,6 +340,29 @@ async function main(): Promise<void> {
       `| ${r.n} | ${r.library} | ${r.tokenCalls} | ${r.ok}/${r.n} | ${r.p50} | ${r.p99} | ${r.spread} | ${r.survived} |`,
     )
   }
+  // Rows for bench/results.json (npm run bench): the printed cells, as numbers.
+  report(
+    'refresh',
+    rows.flatMap((r) => [
+      {
+        row: `refresh burst, N = ${r.n}: provider token calls`,
+        contender: r.library,
+        figure: r.tokenCalls,
+        unit: 'calls',
+        better: 'lower' as const,
+        runs: 1,
+        note: `ok ${r.ok}/${r.n}, session survived: ${r.survived}`,
+      },
+      ...(['p50', 'p99'] as const).map((q) => ({
+        row: `refresh burst, N = ${r.n}: follower wait − token call, ${q}`,
+        contender: r.library,
+        figure: Number.parseFloat(r[q]),
+        unit: 'ms',
+        better: 'lower' as const,
+        runs: r.n,
+      })),
+    ]),
+  )
   console.log(
     `\nProvider: oidc-provider with refresh-token rotation (a reused refresh token revokes the grant). ` +
       `Total ${((performance.now() - started) / 1000).toFixed(1)} s.`,

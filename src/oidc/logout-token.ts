@@ -67,10 +67,12 @@ function fail(message: string): never {
  * Create the verifier of back-channel logout tokens for `context`'s provider and client.
  *
  * Checks, in order (§2.6): a signed compact JWS (an encrypted token is refused: this library
- * registers no encryption key); `alg` as for ID Tokens (`client.idTokenSignedResponseAlg`, default
+ * registers no encryption key); `alg` as for ID Tokens (`client.idTokenSignedResponseAlg`, else
+ * the asymmetric algorithms of the provider's `id_token_signing_alg_values_supported`, else
  * `RS256`); the signature against the JWKS at the discovered `jwks_uri` (fetched with the library's
  * fetch, plain HTTP only under `http.allowInsecureRequests`); `typ`, when present, `logout+jwt`;
- * `iss` = the issuer; `aud` contains the client id; `iat` present and not older than
+ * `iss` = the issuer; `aud` contains the client id, and has other members only with `azp` = the
+ * client id; `azp`, when present, the client id; `iat` present and not older than
  * `maxAgeSeconds`; `exp` present and not past (both with `clockToleranceSeconds`); `jti` present;
  * `events` holding the back-channel logout event as a JSON object; `sub` or `sid` present; no
  * `nonce`. The `jti` replay check is the caller's (`createBackchannelLogout` claims it around the
@@ -92,14 +94,15 @@ export function createLogoutTokenVerifier(
 ): LogoutTokenVerifier {
   const config = context.options
   const maxAgeSeconds = options.maxAgeSeconds ?? 600
-  const algorithm = config.client.idTokenSignedResponseAlg ?? 'RS256'
+  const configured = config.client.idTokenSignedResponseAlg
   let jwks: { uri: string; set: ReturnType<typeof createRemoteJWKSet> } | undefined
 
   async function keySet() {
     const as = await context.metadata()
     const uri = as.jwks_uri
     if (!uri) throw new ProviderUnavailableError('the provider advertises no jwks_uri')
-    if (jwks?.uri === uri) return { issuer: as.issuer, keys: jwks.set }
+    const algorithms = acceptedAlgorithms(configured, as.id_token_signing_alg_values_supported)
+    if (jwks?.uri === uri) return { issuer: as.issuer, keys: jwks.set, algorithms }
     const url = new URL(uri)
     if (url.protocol !== 'https:' && !(url.protocol === 'http:' && config.allowInsecureRequests)) {
       throw new ProviderUnavailableError(
@@ -112,7 +115,7 @@ export function createLogoutTokenVerifier(
       ...(fetchImpl ? { [customFetch]: (input, init) => fetchImpl(input, init) } : {}),
     })
     jwks = { uri, set }
-    return { issuer: as.issuer, keys: set }
+    return { issuer: as.issuer, keys: set, algorithms }
   }
 
   return {
@@ -130,11 +133,11 @@ export function createLogoutTokenVerifier(
       if (typ !== undefined && (typeof typ !== 'string' || !TYP.test(typ)))
         fail('"typ" is neither logout+jwt nor JWT')
 
-      const { issuer, keys } = await keySet()
+      const { issuer, keys, algorithms } = await keySet()
       let payload: JWTPayload
       try {
         ;({ payload } = await jwtVerify(token, keys, {
-          algorithms: [algorithm],
+          algorithms,
           issuer,
           audience: config.client.id,
           requiredClaims: ['iat', 'exp', 'jti'],
@@ -153,6 +156,12 @@ export function createLogoutTokenVerifier(
         })
       }
 
+      // As for ID tokens (OpenID Connect Core §3.1.3.7): several audiences only with the client as
+      // the authorized party, and an `azp`, when present, naming the client.
+      const { aud, azp } = payload as JWTPayload & { azp?: unknown }
+      if (Array.isArray(aud) && aud.length !== 1 && azp === undefined)
+        fail('"aud" lists other audiences and there is no "azp"')
+      if (azp !== undefined && azp !== config.client.id) fail('"azp" names another client')
       const iat = payload.iat
       if (
         typeof iat !== 'number' ||
@@ -186,8 +195,25 @@ export function createLogoutTokenVerifier(
   }
 }
 
+/**
+ * The `alg`s a logout token may use, chosen as for ID tokens (§2.6 step 3, as `oauth4webapi`
+ * chooses for the code exchange): the client's registered `id_token_signed_response_alg`, else
+ * the asymmetric algorithms the provider advertises for ID tokens, else `RS256`. Never `none`,
+ * never a MAC (a logout token must be verifiable with the provider's published keys).
+ */
+function acceptedAlgorithms(configured: string | undefined, advertised: unknown): string[] {
+  if (configured !== undefined) return [configured]
+  const asymmetric = Array.isArray(advertised)
+    ? advertised.filter(
+        (alg): alg is string => typeof alg === 'string' && alg !== 'none' && !/^HS/i.test(alg),
+      )
+    : []
+  return asymmetric.length > 0 ? asymmetric : ['RS256']
+}
+
 function describeJose(error: InstanceType<typeof joseErrors.JOSEError>): string {
-  if (error instanceof joseErrors.JWTExpired) return 'expired'
+  if (error instanceof joseErrors.JWTExpired)
+    return error.claim === 'iat' ? '"iat" is too old' : 'expired'
   if (error instanceof joseErrors.JWTClaimValidationFailed)
     return `claim "${error.claim}" check failed (${error.reason})`
   if (error instanceof joseErrors.JWSSignatureVerificationFailed) return 'bad signature'

@@ -32,8 +32,9 @@ function audienceOf(value: unknown): string | undefined {
  *   unless the response gives a new one; a new `refresh_token` comes with the response's expiry
  *   (none when the response says nothing);
  * - a missing `id_token` keeps the current one, a missing `scope` the current scope;
- * - a new `id_token` must keep `iss`, `sub`, `aud`, `azp` and `auth_time`, and carry no other `nonce`
- *   than the original one (OpenID Connect Core §12.2), else the response is refused.
+ * - a new `id_token` must keep `iss`, `sub`, `aud`, `azp` and `auth_time`, carry no other `nonce`
+ *   than the original one, and not be issued (`iat`) before the current one (OpenID Connect Core
+ *   §12.2), else the response is refused.
  *
  * A current `id_token` that does not decode (corrupted at rest) is no evidence to compare with: the
  * new one, already validated by `oauth4webapi`, replaces it. A new `id_token` that does not decode
@@ -86,6 +87,10 @@ export function mergeTokens(
   ) {
     throw new ProviderResponseError('refreshed id_token changed "auth_time"')
   }
+  // §12.2: "its iat Claim MUST represent the time that the new ID Token is issued" — never before
+  // the token it replaces.
+  if (typeof before.iat === 'number' && typeof after.iat === 'number' && after.iat < before.iat)
+    throw new ProviderResponseError('refreshed id_token was issued before the current one ("iat")')
   if (after.nonce !== undefined && after.nonce !== before.nonce)
     throw new ProviderResponseError('refreshed id_token changed "nonce"')
   // §12.2: "its azp Claim Value MUST be the same as in the ID Token issued when the original

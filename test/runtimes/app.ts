@@ -51,6 +51,8 @@ export interface RuntimeEnv {
   STORE_IO?: string
   REFRESH_BACKGROUND?: string
   WAIT_UNTIL?: string
+  /** `logout.backchannel`: `auto` (default), `accept` or `refuse`. */
+  BACKCHANNEL?: string
 }
 
 /** The variables the app reads (Deno's `--allow-env` lists the same, plus `PORT`). */
@@ -64,6 +66,7 @@ export const ENV_NAMES = [
   'STORE_IO',
   'REFRESH_BACKGROUND',
   'WAIT_UNTIL',
+  'BACKCHANNEL',
 ] as const satisfies readonly (keyof RuntimeEnv)[]
 
 /** What the app counts, for `/__test/stats`. */
@@ -200,6 +203,9 @@ export function createApp(env: RuntimeEnv): TestApp {
   if (kind !== 'cookie' && kind !== 'memory') throw new Error('SESSION_STORE: cookie | memory')
   if (![undefined, '0', 'handling'].includes(env.WAIT_UNTIL))
     throw new Error('WAIT_UNTIL: unset | 0 | handling')
+  const backchannel = env.BACKCHANNEL ?? 'auto'
+  if (backchannel !== 'auto' && backchannel !== 'accept' && backchannel !== 'refuse')
+    throw new Error('BACKCHANNEL: auto | accept | refuse')
   const store = kind === 'memory' ? memoryStore() : cookieStore({ secrets: [secret] })
   const storeIoUrl = new URL('/__store-io', required(env, 'OIDC_ISSUER'))
   const storeIo = async () => {
@@ -218,6 +224,7 @@ export function createApp(env: RuntimeEnv): TestApp {
     store: counted(store, stats, env.STORE_IO === '1' ? storeIo : undefined),
     now,
     ...(env.REFRESH_BACKGROUND === '1' ? { refresh: { background: true } } : {}),
+    logout: { backchannel },
     events: {
       refresh: ({ source }) => {
         stats.refresh[source] = (stats.refresh[source] ?? 0) + 1

@@ -323,10 +323,46 @@ describe('workerd: the discovery cache shared between requests', () => {
 })
 
 describe("workerd: jose's JWKS cache (back-channel logout)", () => {
-  it('jose fetches the JWKS once per request on Workers: a cancelled request does not break the next', async () => {
+  /** A provider key pair with the JWK the provider publishes. */
+  const providerKey = async () => {
     const { privateKey } = await generateKeyPair('RS256', { extractable: true })
     const jwk: JWK = { ...(await exportJWK(privateKey)), alg: 'RS256', use: 'sig', kid: 'k1' }
-    const { proxy, provider, app, ...b } = await start({ edge: true, jwks: [jwk] })
+    return { privateKey, jwk }
+  }
+
+  it("by default (logout.backchannel 'auto') an isolate with no shared list refuses back-channel logouts: 400, never a 200 that would be a lie", async () => {
+    const { privateKey, jwk } = await providerKey()
+    const { proxy, provider, app } = await start({ jwks: [jwk] })
+    const token = await new SignJWT({
+      sid: 'sid-auto',
+      events: { 'http://schemas.openid.net/event/backchannel-logout': {} },
+    })
+      .setProtectedHeader({ alg: 'RS256', kid: 'k1', typ: 'logout+jwt' })
+      .setIssuer(provider.issuer)
+      .setAudience(DEFAULT_CLIENT.id)
+      .setIssuedAt()
+      .setExpirationTime('2m')
+      .setJti('auto')
+      .sign(privateKey)
+    const response = await fetch(`${app.url}/backchannel-logout`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ logout_token: token }),
+    })
+    expect(response.status).toBe(400)
+    expect(await response.json()).toMatchObject({ error: 'backchannel_logout_unavailable' })
+    await proxy.settled()
+    expect(calls(proxy, 'jwks')).toEqual([])
+  })
+
+  it('jose fetches the JWKS once per request on Workers: a cancelled request does not break the next', async () => {
+    const { privateKey, jwk } = await providerKey()
+    // 'accept': the deployment vouches for a shared list (here the test only watches the JWKS).
+    const { proxy, provider, app, ...b } = await start({
+      edge: true,
+      jwks: [jwk],
+      env: { BACKCHANNEL: 'accept' },
+    })
     const logoutToken = (jti: string) =>
       new SignJWT({
         sid: `sid-${jti}`,

@@ -65,7 +65,10 @@ export interface WorkerBedOptions {
   compatibilityDate?: string
   /** Serve the app behind the edge stand-in (see `edge.ts`). */
   edge?: boolean
-  env?: Pick<RuntimeEnv, 'SESSION_STORE' | 'STORE_IO' | 'REFRESH_BACKGROUND' | 'WAIT_UNTIL'>
+  env?: Pick<
+    RuntimeEnv,
+    'SESSION_STORE' | 'STORE_IO' | 'REFRESH_BACKGROUND' | 'WAIT_UNTIL' | 'BACKCHANNEL'
+  >
   /** The provider's private signing keys (to sign logout tokens as the provider). */
   jwks?: JWK[]
 }
