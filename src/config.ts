@@ -20,6 +20,9 @@ import { createRequestOrigin, type ResolvedTrustProxy } from './request/origin.j
 import type { RequestLike } from './request/headers.js'
 import { isLoopbackHost } from './request/url.js'
 import type { SessionEvents } from './session/events.js'
+import type { SessionHooks } from './session/hooks.js'
+import type { OidcSessionEvent } from './session/observe.js'
+import type { SessionData } from './session/session.js'
 import type { SessionStore } from './stores/types.js'
 
 /** How the client authenticates at the token, revocation and introspection endpoints. */
@@ -119,8 +122,37 @@ export interface Logger {
   warn(message: string): void
 }
 
+/**
+ * How long sessions live (seconds). Enforced by the session manager for every store: a session
+ * past either lifetime ends (reasons `absolute-timeout`, `idle-timeout`, with a `sessionEnded`
+ * event), and its cookies are deleted.
+ */
+export interface SessionLifetimeConfig {
+  /** Absolute lifetime from login, seconds. Default 7 days. */
+  absolute?: number
+  /** @deprecated The former name of {@link absolute}. */
+  absoluteDuration?: number
+  /**
+   * Idle (rolling) lifetime: a session without any request for this long ends. Default: none.
+   * Enforced from the session's `lastSeenAt`, so it works with the cookie store too.
+   */
+  idle?: number
+  /**
+   * With `idle`: record activity (re-write the cookie, or the stateful store's entry) at most once
+   * per this many seconds, so a rolling session is not rewritten on every request. The idle
+   * lifetime is then honoured to within this much. Default: a tenth of `idle`, at most 300.
+   * Must be less than `idle`.
+   */
+  touchAfter?: number
+  /**
+   * Keep the browser's `User-Agent` (its first 256 characters) in the session, for session
+   * listing (`auth.sessions()`). Default `false` (it costs cookie bytes).
+   */
+  userAgent?: boolean
+}
+
 /** Options of {@link createOidcSession}. */
-export interface OidcSessionConfig {
+export interface OidcSessionConfig<TData extends SessionData = SessionData> {
   /** Issuer identifier; metadata comes from `${issuer}/.well-known/openid-configuration` (cached). */
   issuer: string | URL
   client: ClientConfig
@@ -179,9 +211,25 @@ export interface OidcSessionConfig {
   cookies?: CookieConfig
   /** Paths of the routes `handler()` serves (see {@link RoutesConfig}). */
   routes?: RoutesConfig
-  session?: {
-    /** Absolute session lifetime in seconds. Default 7 days. */
-    absoluteDuration?: number
+  /** Session lifetimes (see {@link SessionLifetimeConfig}). */
+  session?: SessionLifetimeConfig
+  /** Hooks that shape sessions: application data, refusing a login (see {@link SessionHooks}). */
+  hooks?: SessionHooks<TData>
+  /**
+   * One observer for everything that happens, with a stable, token-free schema (see
+   * {@link OidcSessionEvent}): logins, refreshes and their failures, ended sessions, logouts,
+   * back-channel logouts, cookie writes. What it throws is swallowed. The OpenTelemetry adapter
+   * (`oidc-session/otel`) is one.
+   */
+  onEvent?: (event: OidcSessionEvent) => void
+  /** Silent logins (`prompt=none`). */
+  silentLogin?: {
+    /**
+     * After a silent login came back without a session (`login_required`…), seconds during which
+     * `login({ prompt: 'none' })` returns straight to `returnTo` instead of trying again (a
+     * cookie remembers it). Default 300; `0` never remembers.
+     */
+    retryAfterSeconds?: number
   }
   refresh?: {
     /**
@@ -354,6 +402,14 @@ export interface ResolvedConfig {
   transactionCookie: { prefix: string; attributes: CookieAttributes }
   /** Absolute session lifetime, seconds. */
   absoluteDuration: number
+  /** Idle lifetime and touch interval, seconds (`idle` undefined: none). */
+  lifetimes: { absolute: number; idle: number | undefined; touchAfter: number }
+  /** Keep the `User-Agent` in new sessions. */
+  storeUserAgent: boolean
+  hooks: SessionHooks
+  onEvent: ((event: OidcSessionEvent) => void) | undefined
+  /** `silentLogin.retryAfterSeconds`. */
+  silentLoginSeconds: number
   /** When tokens are due and expired (`tokenState`). */
   lifecycle: { leewaySeconds: number; clockToleranceSeconds: number }
   refresh: ResolvedRefreshConfig
@@ -548,7 +604,9 @@ function resolveClassify(value: unknown): ClassifyOptions {
  * const config = resolveConfig({ issuer, client: { id: 'app' }, redirectUri, secrets })
  * ```
  */
-export function resolveConfig(input: OidcSessionConfig): ResolvedConfig {
+export function resolveConfig<TData extends SessionData = SessionData>(
+  input: OidcSessionConfig<TData>,
+): ResolvedConfig {
   if (!isObject(input)) throw invalidArg('options must be an object', 'ERR_INVALID_ARG_TYPE')
   const issuer = toUrl(input.issuer, 'issuer')
   const client = resolveClient(input.client)
@@ -656,6 +714,8 @@ export function resolveConfig(input: OidcSessionConfig): ResolvedConfig {
 
   const resources = resolveResources(input.resources)
   const dpop = flag(input.dpop, 'dpop', false)
+  const sessionInput = section(input.session, 'session') as SessionLifetimeConfig
+  const lifetimes = resolveLifetimes(sessionInput)
 
   return {
     origin,
@@ -694,10 +754,16 @@ export function resolveConfig(input: OidcSessionConfig): ResolvedConfig {
       // The provider redirects back with a top-level GET: Lax is the strictest that works.
       attributes: { ...attributes, sameSite: sameSite === 'none' ? 'none' : 'lax' },
     },
-    absoluteDuration: positive(
-      input.session?.absoluteDuration,
-      'session.absoluteDuration',
-      7 * 24 * 3600,
+    absoluteDuration: lifetimes.absolute,
+    lifetimes,
+    storeUserAgent: flag(sessionInput.userAgent, 'session.userAgent', false),
+    hooks: resolveHooks(input.hooks),
+    onEvent: resolveOnEvent(input.onEvent),
+    silentLoginSeconds: positive(
+      section(input.silentLogin, 'silentLogin').retryAfterSeconds,
+      'silentLogin.retryAfterSeconds',
+      300,
+      true,
     ),
     lifecycle: {
       leewaySeconds: positive(input.refresh?.leewaySeconds, 'refresh.leewaySeconds', 60, true),
@@ -712,6 +778,46 @@ export function resolveConfig(input: OidcSessionConfig): ResolvedConfig {
     logger,
     now,
   }
+}
+
+function resolveLifetimes(input: SessionLifetimeConfig): ResolvedConfig['lifetimes'] {
+  if (input.absolute !== undefined && input.absoluteDuration !== undefined)
+    throw invalidArg(
+      '"session.absolute" and "session.absoluteDuration" are the same option: set one',
+    )
+  const absolute =
+    input.absoluteDuration !== undefined
+      ? positive(input.absoluteDuration, 'session.absoluteDuration', 0)
+      : positive(input.absolute, 'session.absolute', 7 * 24 * 3600)
+  const idle = input.idle === undefined ? undefined : positive(input.idle, 'session.idle', 0)
+  if (idle === undefined) {
+    if (input.touchAfter !== undefined)
+      throw invalidArg('"session.touchAfter" needs "session.idle"')
+    return { absolute, idle, touchAfter: 0 }
+  }
+  const touchAfter = positive(
+    input.touchAfter,
+    'session.touchAfter',
+    Math.min(300, Math.floor(idle / 10)),
+    true,
+  )
+  if (touchAfter >= idle) throw invalidArg('"session.touchAfter" must be less than "session.idle"')
+  return { absolute, idle, touchAfter }
+}
+
+function resolveHooks(value: unknown): SessionHooks {
+  const hooks = section(value as SessionHooks | undefined, 'hooks') as SessionHooks
+  for (const name of ['onCallback', 'beforeSave'] as const)
+    if (hooks[name] !== undefined && typeof hooks[name] !== 'function')
+      throw invalidArg(`"hooks.${name}" must be a function`, 'ERR_INVALID_ARG_TYPE')
+  return { ...hooks }
+}
+
+function resolveOnEvent(value: unknown): ((event: OidcSessionEvent) => void) | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'function')
+    throw invalidArg('"onEvent" must be a function', 'ERR_INVALID_ARG_TYPE')
+  return value as (event: OidcSessionEvent) => void
 }
 
 function resolveTrustProxy(value: unknown, origin: string, secure: boolean): ResolvedTrustProxy {

@@ -23,6 +23,9 @@ export type OidcSessionErrorCode =
   | 'ERR_COOKIE_TOO_LARGE'
   | 'ERR_SEAL_INVALID'
   | 'ERR_LOGOUT_TOKEN_INVALID'
+  | 'ERR_ACCESS_DENIED'
+  | 'ERR_SILENT_LOGIN'
+  | 'ERR_INSUFFICIENT_AUTHENTICATION'
 
 /**
  * Why a request has no usable session: the one vocabulary of the library, used by stores
@@ -32,7 +35,9 @@ export type OidcSessionErrorCode =
  * - `none`: no session cookie at all;
  * - `tampered`: the cookie does not open (altered, foreign, unknown key) or the stored value is garbage;
  * - `incomplete`: session cookie chunks missing, extra or out of order;
- * - `expired`: past the session's absolute lifetime, or unknown to a stateful store;
+ * - `expired`: unknown to a stateful store (gone, or past a lifetime it enforced itself);
+ * - `idle-timeout`: no request for longer than the idle lifetime (`session.idle`);
+ * - `absolute-timeout`: past the absolute lifetime (`session.absolute`);
  * - `revoked`: ended by logout, back-channel logout or an administrator;
  * - `unrefreshable`: the access token expired and there is no refresh token;
  * - `refresh-expired`: the access token expired and so has the refresh token, as the provider said
@@ -48,6 +53,8 @@ export type SessionFailure =
   | 'tampered'
   | 'incomplete'
   | 'expired'
+  | 'idle-timeout'
+  | 'absolute-timeout'
   | 'revoked'
   | 'unrefreshable'
   | 'refresh-expired'
@@ -229,6 +236,64 @@ export class LogoutTokenError extends OidcSessionError {
   static readonly code = 'ERR_LOGOUT_TOKEN_INVALID'
   constructor(message: string, options?: { cause?: unknown }) {
     super('ERR_LOGOUT_TOKEN_INVALID', message, options)
+  }
+}
+
+/**
+ * A login refused by the application (`hooks.onCallback` threw it): answered `403` — a page for
+ * navigations, JSON `{ error: 'access_denied', error_description }` for API calls. The message is
+ * shown to the user: write it for them, and put no secret in it.
+ */
+export class AccessDeniedError extends OidcSessionError {
+  static readonly code = 'ERR_ACCESS_DENIED'
+  constructor(message = 'access denied', options?: { cause?: unknown }) {
+    super('ERR_ACCESS_DENIED', message, options)
+  }
+}
+
+/**
+ * A silent login (`prompt=none`) came back without a session: the provider needs the user
+ * (`login_required`, `interaction_required`, `consent_required`, `account_selection_required`).
+ * A normal outcome, not a failure: `errorResponse` answers `302` to {@link returnTo},
+ * unauthenticated, and {@link headers} carry the cookie that stops silent logins for a while.
+ */
+export class SilentLoginError extends OidcSessionError {
+  static readonly code = 'ERR_SILENT_LOGIN'
+  /** Where the login would have landed: a same-origin path. */
+  readonly returnTo: string
+  /** The provider's OAuth `error`. */
+  readonly error: string
+  constructor(error: string, returnTo: string, options?: { cause?: unknown; headers?: Headers }) {
+    super('ERR_SILENT_LOGIN', `the silent login needs the user (${error})`, options)
+    this.error = error
+    this.returnTo = returnTo
+  }
+}
+
+/**
+ * The user's authentication is not strong or recent enough for the request (step-up, RFC 9470):
+ * the session's `acr` is not one of those asked for, or its `auth_time` is older than `max_age`
+ * — also after a step-up login that did not deliver what it asked for — or a required claim is
+ * missing.
+ */
+export class InsufficientAuthenticationError extends OidcSessionError {
+  static readonly code = 'ERR_INSUFFICIENT_AUTHENTICATION'
+  /** The `acr` values asked for, in order of preference. */
+  readonly acrValues: readonly string[] | undefined
+  /** The `max_age` asked for, seconds. */
+  readonly maxAge: number | undefined
+  constructor(
+    message: string,
+    options?: {
+      cause?: unknown
+      acrValues?: readonly string[] | undefined
+      maxAge?: number | undefined
+      headers?: Headers
+    },
+  ) {
+    super('ERR_INSUFFICIENT_AUTHENTICATION', message, options)
+    this.acrValues = options?.acrValues
+    this.maxAge = options?.maxAge
   }
 }
 

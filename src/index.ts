@@ -15,9 +15,16 @@ export type {
   LogoutOptions,
   OidcRoutes,
   OidcSession,
+  ProtectOptions,
   ProtectResult,
   RequestOptions,
+  SessionAdmin,
+  SessionPatch,
+  SessionSummary,
+  StepUpFailureReason,
 } from './session/types.js'
+export type { SessionHooks } from './session/hooks.js'
+export type { OidcSessionEvent, OidcSessionEventBase } from './session/observe.js'
 export { LOGIN_QUERY_PARAMS } from './session/handler.js'
 export type {
   ClientAuthMethod,
@@ -28,14 +35,17 @@ export type {
   OidcSessionConfig,
   ResourcesConfig,
   RoutesConfig,
+  SessionLifetimeConfig,
   WebCryptoKey,
 } from './config.js'
 export type { ForwardOptions, ForwardRequest } from './gateway/types.js'
 export {
+  AccessDeniedError,
   CallbackError,
   CookieTooLargeError,
   DiscoveryError,
   DiscoveryIssuerMismatchError,
+  InsufficientAuthenticationError,
   LogoutTokenError,
   OidcSessionError,
   ProviderResponseError,
@@ -44,6 +54,7 @@ export {
   RefreshRejectedError,
   SealError,
   SessionRequiredError,
+  SilentLoginError,
   StoreUnavailableError,
 } from './errors.js'
 export type { CallbackErrorCode, OidcSessionErrorCode, SessionFailure } from './errors.js'
@@ -52,7 +63,7 @@ export { PROVIDER_NAMES, isProviderName } from './oidc/profiles.js'
 export type { EndSessionInput, ProviderMetadata, ProviderName } from './oidc/profiles.js'
 export type { EndSessionHook } from './oidc/end-session.js'
 export { idTokenClaims } from './session/session.js'
-export type { ResourceToken, Session } from './session/session.js'
+export type { ResourceToken, Session, SessionData } from './session/session.js'
 export type { SessionEndReason, SessionEvents } from './session/events.js'
 export type { TokenSet } from './tokens/token-set.js'
 export type {
@@ -69,13 +80,15 @@ export { cookieStore } from './stores/cookie/index.js'
 export type { CookieStoreOptions } from './stores/cookie/index.js'
 export { memoryStore } from './stores/memory/index.js'
 export type { MemoryStore, MemoryStoreOptions } from './stores/memory/index.js'
-export { isStatefulStore } from './stores/types.js'
+export { isListingStore, isStatefulStore } from './stores/types.js'
 export type {
+  ListingSessionStore,
   LoadFailure,
   LoadResult,
   SessionStore,
   StatefulSessionStore,
   StoreContext,
+  StoredSessionSummary,
 } from './stores/types.js'
 export { memoryResultCache } from './refresh/result-cache.js'
 export type { ResultCache } from './refresh/result-cache.js'

@@ -9,7 +9,13 @@ import express from 'express'
 import Fastify from 'fastify'
 import { Hono } from 'hono'
 import Koa from 'koa'
-import type { AuthFailureReason, AuthSuccessReason, OidcSession, Session } from 'oidc-session'
+import type {
+  AuthFailureReason,
+  AuthSuccessReason,
+  OidcSession,
+  Session,
+  StepUpFailureReason,
+} from 'oidc-session'
 import * as forExpress from 'oidc-session/express'
 import * as forFastify from 'oidc-session/fastify'
 import * as forHono from 'oidc-session/hono'
@@ -23,7 +29,9 @@ declare const auth: OidcSession
 expectTypeOf<ProtectedOidcContext['session']>().toEqualTypeOf<Session>()
 expectTypeOf<ProtectedOidcContext['reason']>().toEqualTypeOf<AuthSuccessReason>()
 expectTypeOf<Extract<OidcContext, { ok: false }>['session']>().toEqualTypeOf<null>()
-expectTypeOf<Extract<OidcContext, { ok: false }>['reason']>().toEqualTypeOf<AuthFailureReason>()
+expectTypeOf<Extract<OidcContext, { ok: false }>['reason']>().toEqualTypeOf<
+  AuthFailureReason | StepUpFailureReason
+>()
 expectTypeOf<OidcContext>().not.toHaveProperty('headers')
 
 // Express: protect(auth, handler) narrows req.oidc; route parameters are given as a type argument.

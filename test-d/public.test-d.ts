@@ -27,6 +27,7 @@ import {
   type LoadFailure,
   type LoadResult,
   type OidcSession,
+  type OidcSessionEvent,
   type OidcSessionErrorCode,
   type ProtectResult,
   type ProviderName,
@@ -34,6 +35,7 @@ import {
   type SessionEndReason,
   type SessionEvents,
   type SessionFailure,
+  type StepUpFailureReason,
   type TokenState,
   type UserInfoClaims,
 } from 'oidc-session'
@@ -55,7 +57,7 @@ export async function narrowing(): Promise<void> {
     expectTypeOf(protectedResult.response).toEqualTypeOf<undefined>()
   } else {
     expectTypeOf(protectedResult.session).toEqualTypeOf<null>()
-    expectTypeOf(protectedResult.reason).toEqualTypeOf<AuthFailureReason>()
+    expectTypeOf(protectedResult.reason).toEqualTypeOf<AuthFailureReason | StepUpFailureReason>()
     expectTypeOf(protectedResult.response).toEqualTypeOf<Response>()
   }
   // The usual early return narrows too: past it, the session is there.
@@ -100,6 +102,8 @@ expectTypeOf<SessionFailure>().toEqualTypeOf<
   | 'tampered'
   | 'incomplete'
   | 'expired'
+  | 'idle-timeout'
+  | 'absolute-timeout'
   | 'revoked'
   | 'unrefreshable'
   | 'refresh-expired'
@@ -109,11 +113,22 @@ expectTypeOf<SessionFailure>().toEqualTypeOf<
   | 'store-unavailable'
 >()
 expectTypeOf<AuthFailureReason>().toEqualTypeOf<SessionFailure | 'refresh-required'>()
+expectTypeOf<StepUpFailureReason>().toEqualTypeOf<
+  'insufficient-authentication' | 'insufficient-claims'
+>()
 expectTypeOf<LoadFailure>().toEqualTypeOf<
   'none' | 'tampered' | 'incomplete' | 'expired' | 'revoked'
 >()
 expectTypeOf<SessionEndReason>().toEqualTypeOf<
-  'logout' | 'backchannel-logout' | 'refresh-rejected' | 'unrefreshable' | 'refresh-expired'
+  | 'logout'
+  | 'backchannel-logout'
+  | 'ended-remotely'
+  | 'ended-everywhere'
+  | 'refresh-rejected'
+  | 'unrefreshable'
+  | 'refresh-expired'
+  | 'idle-timeout'
+  | 'absolute-timeout'
 >()
 expectTypeOf<OidcSessionErrorCode>().toEqualTypeOf<
   | 'ERR_DISCOVERY_FAILED'
@@ -131,6 +146,9 @@ expectTypeOf<OidcSessionErrorCode>().toEqualTypeOf<
   | 'ERR_COOKIE_TOO_LARGE'
   | 'ERR_SEAL_INVALID'
   | 'ERR_LOGOUT_TOKEN_INVALID'
+  | 'ERR_ACCESS_DENIED'
+  | 'ERR_SILENT_LOGIN'
+  | 'ERR_INSUFFICIENT_AUTHENTICATION'
 >()
 expectTypeOf<CallbackErrorCode>().toEqualTypeOf<
   | 'ERR_CALLBACK_NO_TRANSACTION'
@@ -147,8 +165,31 @@ expectTypeOf<SessionRequiredError>().toExtend<OidcSessionError>()
 
 // Event names, and the `source` of a refresh.
 expectTypeOf<keyof SessionEvents>().toEqualTypeOf<
-  'login' | 'refresh' | 'refreshError' | 'sessionEnded' | 'sessionTooLarge'
+  | 'login'
+  | 'silentLoginFailed'
+  | 'refresh'
+  | 'refreshError'
+  | 'sessionEnded'
+  | 'sessionTooLarge'
+  | 'logout'
+  | 'backchannelLogout'
+  | 'cookieWritten'
 >()
+// The `onEvent` schema: one `type` per event hook, in kebab-case.
+expectTypeOf<OidcSessionEvent['type']>().toEqualTypeOf<
+  | 'login'
+  | 'silent-login-failed'
+  | 'refresh'
+  | 'refresh-error'
+  | 'session-ended'
+  | 'session-too-large'
+  | 'logout'
+  | 'backchannel-logout'
+  | 'cookie-written'
+>()
+expectTypeOf<
+  Extract<OidcSessionEvent, { type: 'session-ended' }>['reason']
+>().toEqualTypeOf<SessionEndReason>()
 expectTypeOf<Parameters<NonNullable<SessionEvents['refresh']>>[0]['source']>().toEqualTypeOf<
   'provider' | 'shared' | 'cache'
 >()
@@ -175,6 +216,8 @@ export function describeFailure(reason: AuthFailureReason): string {
   switch (reason) {
     case 'none':
     case 'expired':
+    case 'idle-timeout':
+    case 'absolute-timeout':
     case 'revoked':
     case 'tampered':
     case 'incomplete':

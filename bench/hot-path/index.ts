@@ -16,6 +16,7 @@
  * answers the subject; each is checked to return the session before it is timed. Figures are
  * ratios within the run: the machine is shared, absolute numbers are noise.
  */
+import '../node-backend.js'
 import { Agent, request } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createRequire } from 'node:module'

@@ -7,6 +7,7 @@
  *
  * Run: `npx tsx bench/redis-store/index.ts` (part of `npm run bench`).
  */
+import '../node-backend.js'
 import { Agent, request } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { RedisStore } from 'connect-redis'

@@ -8,6 +8,7 @@
  * queueing), and of how long after the leader process's first answer the other processes answered
  * (the cross-process hand-over alone). A first, unreported burst warms the processes up.
  */
+import '../node-backend.js'
 import { Redis } from 'ioredis'
 import { redisLock, redisResultCache } from '../../src/stores/redis/index.js'
 import { Agent } from '../../test/fixtures/agent.js'
@@ -22,7 +23,8 @@ import {
   type Worker,
 } from '../../test/refresh/cross-process/workers.js'
 
-const SIZES = [10, 100, 1000]
+// BENCH_SIZES=1000 runs one size; BENCH_WORKER_NODE_OPTIONS (e.g. `--cpu-prof`) goes to the workers.
+const SIZES = process.env.BENCH_SIZES?.split(',').map(Number) ?? [10, 100, 1000]
 const PROCESSES = 4
 
 const quantile = (sorted: number[], q: number): number =>
@@ -79,7 +81,9 @@ async function main(): Promise<void> {
     secret: 'bench-cluster-session-secret-bench-cluster-0123',
   }
   await registerWorkerClient(config)
-  const env = { TIMING: '1' }
+  const env: Record<string, string> = { TIMING: '1' }
+  if (process.env.BENCH_WORKER_NODE_OPTIONS)
+    env.NODE_OPTIONS = process.env.BENCH_WORKER_NODE_OPTIONS
   const workers: Worker[] = await Promise.all(
     Array.from({ length: PROCESSES }, (_, i) =>
       startWorker(config, `w${i}`, i === 0 ? { port, env } : { env }),

@@ -6,7 +6,12 @@
  *
  * @module
  */
-import type { AuthResult, ProtectResult } from '../session/types.js'
+import type {
+  AuthFailureReason,
+  AuthResult,
+  ProtectResult,
+  StepUpFailureReason,
+} from '../session/types.js'
 
 /**
  * The session of a request, or why there is none: `ok` tells which. Left by `authenticate()`
@@ -19,7 +24,10 @@ import type { AuthResult, ProtectResult } from '../session/types.js'
  */
 export type OidcContext =
   | Omit<Extract<AuthResult, { ok: true }>, 'headers'>
-  | Omit<Extract<AuthResult, { ok: false }>, 'headers'>
+  | (Omit<Extract<AuthResult, { ok: false }>, 'headers' | 'reason'> & {
+      /** Why there is no session, or why `protect()` refused it (step-up). */
+      reason: AuthFailureReason | StepUpFailureReason
+    })
 
 /**
  * The context of a protected request: the session is there. Left by `protect()`.

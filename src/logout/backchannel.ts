@@ -11,6 +11,7 @@ import { FormError, readForm, type FormRequest } from '../request/form.js'
 import { onIsolates } from '../lib/runtime.js'
 import { getMethod } from '../request/headers.js'
 import { json } from '../request/responses.js'
+import { emit, type SessionEvents } from '../session/events.js'
 import type { Session } from '../session/session.js'
 import { isStatefulStore, type SessionStore, type StoreContext } from '../stores/types.js'
 import type { ReplayCache } from './replay-cache.js'
@@ -42,6 +43,8 @@ export interface BackchannelDeps {
   storeContext(cookieHeader: string): StoreContext
   /** Time source, milliseconds. */
   now: () => number
+  /** Lifecycle hooks (`backchannelLogout`). */
+  events?: SessionEvents
 }
 
 const failure = (error: string, description: string) =>
@@ -85,14 +88,14 @@ export function createBackchannelLogout(
       !(isStatefulStore(store) && store.shared !== false))
 
   /** Delete the stateful sessions of `kind` = `value` (revoking their refresh tokens first, if asked). */
-  async function endStateful(kind: 'sid' | 'sub', value: string): Promise<void> {
-    if (!isStatefulStore(store)) return
+  async function endStateful(kind: 'sid' | 'sub', value: string): Promise<number> {
+    if (!isStatefulStore(store)) return 0
     if (deps.revokeRefreshTokens) {
       const handles = kind === 'sid' ? await store.findBySid(value) : await store.findBySub(value)
       await Promise.all(handles.map(revokeByHandle))
     }
-    if (kind === 'sid') await store.destroyBySid(value, nowSeconds())
-    else await store.destroyBySub(value, nowSeconds())
+    if (kind === 'sid') return store.destroyBySid(value, nowSeconds())
+    return store.destroyBySub(value, nowSeconds())
   }
 
   /**
@@ -159,15 +162,22 @@ export function createBackchannelLogout(
       claims.sid !== undefined
         ? (['sid', claims.sid] as const)
         : (['sub', claims.sub as string] as const)
+    let sessions: number
     try {
       await revocationList.add({ kind, value, notBefore: now }, deps.revocationTtlSeconds)
-      await endStateful(kind, value)
+      sessions = await endStateful(kind, value)
     } catch (error) {
       // Nothing is lost: the provider's retry of this very token is accepted.
       await replayCache.release(replayKey).catch(() => undefined)
       const code = error instanceof OidcSessionError ? error.code : 'ERR_INTERNAL'
       return failure('temporarily_unavailable', `the sessions could not be ended (${code})`)
     }
+    if (deps.events)
+      emit(deps.events, 'backchannelLogout', {
+        ...(claims.sid !== undefined ? { sid: claims.sid } : {}),
+        ...(typeof claims.sub === 'string' ? { sub: claims.sub } : {}),
+        sessions,
+      })
     return new Response(null, { status: 200, headers: { 'cache-control': 'no-store' } })
   }
 }

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { base64url } from 'jose'
+import { sha256 } from '#seal'
 import { OidcSessionError, RefreshRejectedError } from '../errors.js'
 import { BoundedMap } from '../lib/bounded-map.js'
 import type { DpopKey } from '../oidc/dpop.js'
@@ -59,7 +59,6 @@ export interface RefreshSchedulerOptions {
   lifecycle?: TokenStateOptions
 }
 
-const encoder = new TextEncoder()
 /** Most refreshes followed through the result cache in one call (a chain of late cookies). */
 const MAX_CHAIN = 8
 
@@ -103,10 +102,9 @@ function successorOf(tokens: TokenSet): Pick<TokenSet, 'refreshToken' | 'idToken
   }
 }
 
-async function hashOf(canonical: string): Promise<string> {
-  return base64url.encode(
-    new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(canonical))),
-  )
+/** base64url SHA-256 through the `#seal` backend: synchronous on Node (no thread-pool round trip). */
+function hashOf(canonical: string): string | Promise<string> {
+  return sha256(canonical)
 }
 
 /** Per-call options of {@link RefreshScheduler.refresh} (not part of the request's key). */

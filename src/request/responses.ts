@@ -5,11 +5,14 @@
  * @module
  */
 import {
+  AccessDeniedError,
   CallbackError,
   CookieTooLargeError,
   DiscoveryIssuerMismatchError,
+  InsufficientAuthenticationError,
   OidcSessionError,
   SessionRequiredError,
+  SilentLoginError,
   type SessionFailure,
 } from '../errors.js'
 import { getHeader, getMethod, getUrl, type RequestLike } from './headers.js'
@@ -119,7 +122,20 @@ export interface Responder {
   errorResponse(request: RequestLike, error: unknown): Response
   /** 403 for a refused (cross-site) request. */
   forbidden(request: RequestLike, error: string, description: string): Response
+  /**
+   * Step-up (RFC 9470): the session's authentication is not strong or recent enough. API calls get
+   * `401` with `WWW-Authenticate: Bearer error="insufficient_user_authentication"` and the
+   * `acr_values` / `max_age` to satisfy; navigations a `302` to login asking for them.
+   */
+  stepUp(
+    request: RequestLike,
+    ask: { acrValues?: readonly string[] | undefined; maxAge?: number | undefined },
+    headers?: Headers,
+  ): Response
 }
+
+/** An RFC 9470 `WWW-Authenticate` parameter value: a quoted string. */
+const quoted = (value: string) => `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"`
 
 /**
  * Create the {@link Responder} for one configuration.
@@ -224,8 +240,46 @@ export function createResponder(options: ResponderOptions): Responder {
       return redirect(absolute(login, request), headers)
     },
 
+    stepUp(request, ask, collected = new Headers()) {
+      const headers = deletionsOnly(collected)
+      const acr = ask.acrValues && ask.acrValues.length > 0 ? ask.acrValues.join(' ') : undefined
+      if (ajaxOf(request)) {
+        const challenge = [
+          'Bearer error="insufficient_user_authentication"',
+          'error_description="A different authentication level is required"',
+          ...(acr !== undefined ? [`acr_values=${quoted(acr)}`] : []),
+          ...(ask.maxAge !== undefined ? [`max_age=${ask.maxAge}`] : []),
+        ]
+        headers.set('www-authenticate', challenge.join(', '))
+        const login = new URL(loginUrl(request), 'http://x')
+        if (acr !== undefined) login.searchParams.set('acr_values', acr)
+        if (ask.maxAge !== undefined) login.searchParams.set('max_age', String(ask.maxAge))
+        return json(
+          401,
+          {
+            error: 'insufficient_user_authentication',
+            error_description: 'a different authentication level is required',
+            ...(acr !== undefined ? { acr_values: acr } : {}),
+            ...(ask.maxAge !== undefined ? { max_age: ask.maxAge } : {}),
+            login_url: login.pathname + login.search,
+          },
+          headers,
+        )
+      }
+      const login = new URL(absolute(loginUrl(request), request))
+      if (acr !== undefined) login.searchParams.set('acr_values', acr)
+      if (ask.maxAge !== undefined) login.searchParams.set('max_age', String(ask.maxAge))
+      return redirect(login.href, headers)
+    },
+
     errorResponse(request, error) {
       const ajax = ajaxOf(request)
+      if (error instanceof SilentLoginError) {
+        // Not a failure: back where the login would have landed, with the "do not retry" cookie.
+        const out = new Headers()
+        for (const line of error.headers.getSetCookie()) out.append('set-cookie', line)
+        return redirect(absolute(error.returnTo, request), out)
+      }
       // Cookie deletions the error asks for (a used transaction cookie), nothing else.
       const headers = new Headers()
       if (error instanceof OidcSessionError)
@@ -247,6 +301,12 @@ export function createResponder(options: ResponderOptions): Responder {
               headers,
               `<p><a href="${escapeHtml(options.loginPath)}">Sign in</a></p>`,
             )
+      }
+      if (error instanceof AccessDeniedError || error instanceof InsufficientAuthenticationError) {
+        const body = { error: 'access_denied', error_description: error.message, code: error.code }
+        return ajax
+          ? json(403, body, headers)
+          : html(403, 'Access denied', `${error.message}.`, headers)
       }
       if (error instanceof SessionRequiredError)
         return responder.failureResponse(

@@ -39,6 +39,11 @@ export interface AuthenticatorDeps {
   logger: { warn(message: string): void }
   /** The session's DPoP key (RFC 9449), for the proof on its refresh requests. */
   dpopKey?: (session: Session) => Promise<DpopKey | undefined>
+  /**
+   * Session lifetimes, seconds: absolute (from `createdAt`), idle (from `lastSeenAt`) and how
+   * often activity is recorded. Default: only the stores' own absolute expiry.
+   */
+  lifetimes?: { absolute: number; idle: number | undefined; touchAfter: number }
 }
 
 /** The authenticate step and the session-ending helper shared with logout. */
@@ -125,6 +130,25 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticator {
     return { ok: false, session: null, headers: new Headers(), reason: 'revoked' }
   }
 
+  const lifetimes = deps.lifetimes
+  /** The lifetime `session` is past at `now`, if any. */
+  function lifetimeOver(
+    session: Session,
+    now: number,
+  ): 'absolute-timeout' | 'idle-timeout' | undefined {
+    if (!lifetimes) return undefined
+    // From `createdAt` with the current setting: a shortened lifetime applies to existing sessions.
+    if (now >= Math.min(session.expiresAt, session.createdAt + lifetimes.absolute))
+      return 'absolute-timeout'
+    if (lifetimes.idle !== undefined && now - lastSeen(session) >= lifetimes.idle)
+      return 'idle-timeout'
+    return undefined
+  }
+  const lastSeen = (session: Session) => session.lastSeenAt ?? session.createdAt
+  /** Whether this request should record activity (idle lifetime on, last record old enough). */
+  const dueForTouch = (session: Session, now: number) =>
+    lifetimes?.idle !== undefined && now - lastSeen(session) >= lifetimes.touchAfter
+
   let warnedWaitUntil = false
   /**
    * `waitUntil` made safe to call: a throwing one (Workers' `ctx.waitUntil` passed unbound throws a
@@ -164,10 +188,22 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticator {
       const typed = storeError(error, 'the session store failed')
       return done({ ok: false, session: null, headers, reason: 'store-unavailable', error: typed })
     }
-    if (!loaded.session) return done({ ok: false, session: null, headers, reason: loaded.reason })
+    if (!loaded.session) {
+      // A sealed cookie answers `expired` only past the absolute lifetime it was sealed with.
+      const reason =
+        loaded.reason === 'expired' && !store.stateful ? 'absolute-timeout' : loaded.reason
+      return done({ ok: false, session: null, headers, reason })
+    }
     const revoked = await revocationCheck(ctx, loaded.session)
     if (revoked) return done(revoked)
     const session = loaded.session
+    const over = lifetimeOver(session, ctx.now)
+    if (over) {
+      if (mayWrite) await endSession(ctx, session, over).catch(() => undefined)
+      return done({ ok: false, session: null, headers, reason: over })
+    }
+    const touch = mayWrite && dueForTouch(session, ctx.now)
+    if (touch) session.lastSeenAt = ctx.now
     const state = tokenState(session.tokens, ctx.now, deps.lifecycle)
     if (state === 'unrefreshable' || state === 'refresh-expired') {
       // Over: no refresh token, or one past the expiry the provider announced (no token call).
@@ -177,7 +213,8 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticator {
     if (state === 'fresh' || (!mayWrite && state === 'due')) {
       // Sealed under a previous key: re-seal under the current one. Best effort: the session is
       // valid as loaded, and the next request tries again.
-      if (loaded.stale && mayWrite) await store.save(ctx, session).catch(() => false)
+      // Activity is recorded the same way, at most once per `touchAfter`.
+      if ((loaded.stale || touch) && mayWrite) await store.save(ctx, session).catch(() => false)
       return done({ ok: true, session, headers, reason: 'valid' })
     }
     if (!mayWrite) return { ok: false, session: null, headers, reason: 'refresh-required' }

@@ -1,38 +1,39 @@
 /**
- * Sealing: JSON → JWE compact (`dir` + `A256GCM`) with `jose`. Keys are derived once per secret
- * and purpose with HKDF-SHA-256 and cached as `CryptoKey`s; a `kid` derived the same way names the
- * key, so opening never tries keys one by one. The first secret seals; all of them open (rotation).
+ * Sealing: JSON → JWE compact (`dir` + `A256GCM`). Keys are derived once per secret and purpose
+ * with HKDF-SHA-256; a `kid` derived the same way names the key, so opening never tries keys one
+ * by one. The first secret seals; all of them open (rotation).
+ *
+ * AES-GCM runs in the `#seal` backend (`lib/seal-node.ts`, synchronous `node:crypto`, under the
+ * package's `node` condition; `lib/seal-web.ts`, `jose` on WebCrypto, everywhere else); both write
+ * the same bytes and accept the same values, parsed once by `lib/seal.ts`: only the exact header
+ * this codec writes, canonical base64url, a 96-bit IV and a 128-bit tag.
  *
  * @module
  */
-import { CompactEncrypt, base64url, compactDecrypt } from 'jose'
+import * as backend from '#seal'
+import { base64url } from 'jose'
 import { SealError } from '../errors.js'
+import {
+  MAX_SEALED,
+  foreignKid,
+  parseCompact,
+  sealHeader,
+  type SealBackend,
+  type SealHeader,
+  type SealKey,
+} from '../lib/seal.js'
 
+const seal: SealBackend = backend
 const encoder = new TextEncoder()
 const decoder = new TextDecoder('utf-8', { fatal: true })
-const CHARSET = /^[A-Za-z0-9_.-]+$/
-const SEXTET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
 
-/**
- * `true` when every base64url segment of a compact JWE is in canonical form: only the alphabet,
- * no padding, and the unused low bits of a segment's last character zero. Decoders ignore those
- * bits, so without this check one sealed value would have several accepted spellings.
- */
-function isCanonical(compact: string): boolean {
-  if (!CHARSET.test(compact)) return false
-  for (const segment of compact.split('.')) {
-    const rest = segment.length & 3
-    if (rest === 1) return false
-    if (rest === 0) continue
-    const bits = SEXTET.indexOf(segment.charAt(segment.length - 1))
-    if ((rest === 2 && (bits & 15) !== 0) || (rest === 3 && (bits & 3) !== 0)) return false
-  }
-  return true
-}
+/** Which AES-GCM backend this build runs (`node` or `web`). @internal */
+export const sealBackend: 'node' | 'web' = seal.backend
 
 interface DerivedKey {
   kid: string
-  key: CryptoKey
+  key: SealKey
+  header: SealHeader
 }
 
 async function hkdf(secret: string, info: string, bits: number): Promise<ArrayBuffer> {
@@ -56,8 +57,9 @@ async function deriveKey(secret: string, purpose: string): Promise<DerivedKey> {
     hkdf(secret, `oidc-session ${purpose} A256GCM`, 256),
     hkdf(secret, `oidc-session ${purpose} kid`, 48),
   ])
-  const key = await crypto.subtle.importKey('raw', raw, 'AES-GCM', false, ['encrypt', 'decrypt'])
-  return { kid: base64url.encode(new Uint8Array(id)), key }
+  const kid = base64url.encode(new Uint8Array(id))
+  const key = await seal.importKey(new Uint8Array(raw))
+  return { kid, key, header: sealHeader(kid) }
 }
 
 /** Seals and opens JSON values under a list of secrets. */
@@ -107,8 +109,16 @@ export interface Sealer {
  */
 export function createSealer(secrets: readonly string[], purpose: string): Sealer {
   let keys: Promise<DerivedKey[]> | undefined
+  // Once derived: the keys by the exact base64url of their header (one map lookup per open).
+  let ready: { current: DerivedKey; byHeader: Map<string, DerivedKey> } | undefined
   const getKeys = () => {
-    keys ??= Promise.all(secrets.map((secret) => deriveKey(secret, purpose))).catch(
+    keys ??= Promise.all(secrets.map((secret) => deriveKey(secret, purpose))).then(
+      (all) => {
+        const [current] = all
+        if (!current) throw new SealError('no sealing key')
+        ready = { current, byHeader: new Map(all.map((key) => [key.header.segment, key])) }
+        return all
+      },
       (error: unknown) => {
         keys = undefined
         throw error
@@ -118,43 +128,40 @@ export function createSealer(secrets: readonly string[], purpose: string): Seale
   }
 
   /**
-   * Decrypt a sealed value with `jose`, using the key its `kid` names (no trial decryption). Only
-   * `dir` + `A256GCM` is accepted, and only canonical base64url (see `isCanonical`).
+   * Decrypt a sealed value with the key its header names (no trial decryption). Only the header
+   * this codec writes, canonical base64url, a 96-bit IV and a 128-bit tag are accepted (see
+   * `parseCompact`); synchronous after the first call on the Node backend.
    */
   async function open(sealed: string): Promise<{ plaintext: Uint8Array; stale: boolean }> {
-    if (typeof sealed !== 'string' || sealed.length === 0 || sealed.length > 1 << 20) {
+    if (typeof sealed !== 'string' || sealed.length === 0 || sealed.length > MAX_SEALED) {
       throw new SealError('sealed value is empty or too large')
     }
-    if (!isCanonical(sealed)) throw new SealError('sealed value is invalid')
-    const all = await getKeys()
-    let index = -1
-    try {
-      const { plaintext } = await compactDecrypt(
-        sealed,
-        (header) => {
-          index = all.findIndex((candidate) => candidate.kid === header.kid)
-          const found = all[index]
-          if (!found) throw new SealError('sealed under an unknown key')
-          return found.key
-        },
-        { keyManagementAlgorithms: ['dir'], contentEncryptionAlgorithms: ['A256GCM'] },
+    if (!ready) await getKeys()
+    const { current, byHeader } = ready!
+    const parsed = parseCompact(sealed, byHeader)
+    if (!parsed) {
+      const kid = foreignKid(sealed)
+      throw new SealError(
+        kid !== undefined && ![...byHeader.values()].some((key) => key.kid === kid)
+          ? 'sealed under an unknown key'
+          : 'sealed value is invalid',
       )
-      return { plaintext, stale: index > 0 }
-    } catch (error) {
-      throw error instanceof SealError
-        ? error
-        : new SealError('sealed value is invalid', { cause: error })
     }
+    let plaintext = seal.decrypt(parsed.entry.key, parsed.parts)
+    if (plaintext instanceof Promise) plaintext = await plaintext
+    if (plaintext === null) throw new SealError('sealed value is invalid')
+    return { plaintext, stale: parsed.entry !== current }
+  }
+
+  async function encrypt(plaintext: Uint8Array): Promise<string> {
+    if (!ready) await getKeys()
+    const { current } = ready!
+    return seal.encrypt(current.key, current.header, plaintext)
   }
 
   return {
-    async seal(value, expiresAt) {
-      const [current] = await getKeys()
-      if (!current) throw new SealError('no sealing key')
-      const plaintext = encoder.encode(JSON.stringify({ v: value, e: expiresAt }))
-      return new CompactEncrypt(plaintext)
-        .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid: current.kid })
-        .encrypt(current.key)
+    seal(value, expiresAt) {
+      return encrypt(encoder.encode(JSON.stringify({ v: value, e: expiresAt })))
     },
 
     async unseal(sealed, now) {
@@ -162,15 +169,11 @@ export function createSealer(secrets: readonly string[], purpose: string): Seale
       return { value: openEnvelope(plaintext, now), stale }
     },
 
-    async sealBytes(bytes, expiresAt) {
-      const [current] = await getKeys()
-      if (!current) throw new SealError('no sealing key')
+    sealBytes(bytes, expiresAt) {
       const plaintext = new Uint8Array(4 + bytes.length)
       new DataView(plaintext.buffer).setUint32(0, clampSeconds(expiresAt))
       plaintext.set(bytes, 4)
-      return new CompactEncrypt(plaintext)
-        .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid: current.kid })
-        .encrypt(current.key)
+      return encrypt(plaintext)
     },
 
     async unsealBytes(sealed, now) {
@@ -257,9 +260,7 @@ export async function sealWithKey(
 ): Promise<string> {
   if (!isAesKey(key)) throw new SealError('key must be 32 bytes or an AES-GCM CryptoKey')
   const plaintext = encoder.encode(JSON.stringify({ v: value, e: expiresAt }))
-  return new CompactEncrypt(plaintext)
-    .setProtectedHeader({ alg: 'dir', enc: 'A256GCM' })
-    .encrypt(key)
+  return seal.encrypt(await backendKey(key), OWNER_HEADER, plaintext)
 }
 
 /**
@@ -281,20 +282,33 @@ export async function unsealWithKey(
   key: Uint8Array | CryptoKey,
   now: number,
 ): Promise<unknown> {
-  if (typeof sealed !== 'string' || sealed.length === 0 || sealed.length > 1 << 20) {
+  if (typeof sealed !== 'string' || sealed.length === 0 || sealed.length > MAX_SEALED) {
     throw new SealError('sealed value is empty or too large')
   }
   if (!isAesKey(key)) throw new SealError('key must be 32 bytes or an AES-GCM CryptoKey')
-  let plaintext: Uint8Array
-  try {
-    plaintext = (
-      await compactDecrypt(sealed, key, {
-        keyManagementAlgorithms: ['dir'],
-        contentEncryptionAlgorithms: ['A256GCM'],
-      })
-    ).plaintext
-  } catch (error) {
-    throw new SealError('sealed value is invalid', { cause: error })
-  }
+  const parsed = parseCompact(sealed, OWNER_HEADERS)
+  if (!parsed) throw new SealError('sealed value is invalid')
+  let backendKeyOf = backendKey(key)
+  if (backendKeyOf instanceof Promise) backendKeyOf = await backendKeyOf
+  let plaintext = seal.decrypt(backendKeyOf, parsed.parts)
+  if (plaintext instanceof Promise) plaintext = await plaintext
+  if (plaintext === null) throw new SealError('sealed value is invalid')
   return openEnvelope(plaintext, now)
+}
+
+/** The header of {@link sealWithKey} (no `kid`: the key travels apart). */
+const OWNER_HEADER = sealHeader()
+const OWNER_HEADERS = new Map([[OWNER_HEADER.segment, OWNER_HEADER]])
+
+/** Backend keys of `CryptoKey`s already seen (a key import per call costs a round trip). */
+const backendKeys = new WeakMap<CryptoKey, SealKey | Promise<SealKey>>()
+
+function backendKey(key: Uint8Array | CryptoKey): SealKey | Promise<SealKey> {
+  if (key instanceof Uint8Array) return seal.importKey(key)
+  let found = backendKeys.get(key)
+  if (!found) {
+    found = seal.importKey(key)
+    backendKeys.set(key, found)
+  }
+  return found
 }

@@ -14,12 +14,27 @@ import type { SessionFailure } from '../errors.js'
 export type SessionEndReason =
   | 'logout'
   | 'backchannel-logout'
-  | Extract<SessionFailure, 'refresh-rejected' | 'unrefreshable' | 'refresh-expired'>
+  /** Ended from another session of the same user, or by an administrator (`endSession`). */
+  | 'ended-remotely'
+  /** Ended with every session of the user (`endAllSessions`). */
+  | 'ended-everywhere'
+  | Extract<
+      SessionFailure,
+      'refresh-rejected' | 'unrefreshable' | 'refresh-expired' | 'idle-timeout' | 'absolute-timeout'
+    >
 
 /** Hooks called by the session manager; exceptions thrown by hooks are swallowed. */
 export interface SessionEvents {
-  /** A login completed. */
-  login?(event: { sessionId: string; sub: string; sid?: string }): void
+  /** A login completed (`acr` when the provider said; `silent` for `prompt=none`). */
+  login?(event: {
+    sessionId: string
+    sub: string
+    sid?: string
+    acr?: string
+    silent?: boolean
+  }): void
+  /** A silent login (`prompt=none`) came back without a session: the provider's `error`. */
+  silentLoginFailed?(event: { error: string }): void
   /**
    * Tokens were refreshed: by this request's token call (`source: 'provider'`), by joining a token
    * call in flight for the same grant (`'shared'`), or by reusing a recent refresh of the same
@@ -35,6 +50,15 @@ export interface SessionEvents {
    * configuration problem — use the Redis store or keep fewer claims. Reported once per session.
    */
   sessionTooLarge?(event: { sessionId: string; sub: string; code: string }): void
+  /** A user logged out (RP-initiated logout). */
+  logout?(event: { sessionId: string; sub: string }): void
+  /**
+   * The provider ended sessions by back-channel logout (`sessions`: how many a stateful store
+   * destroyed; cookie sessions end through the revocation list and are not counted).
+   */
+  backchannelLogout?(event: { sub?: string; sid?: string; sessions: number }): void
+  /** The cookie store wrote a session: `chunks` cookies, `bytes` of `Cookie` header in total. */
+  cookieWritten?(event: { sessionId: string; sub: string; chunks: number; bytes: number }): void
 }
 
 /** Call a hook, swallowing what it throws (a hook must never break a request). */

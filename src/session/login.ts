@@ -4,13 +4,19 @@
  *
  * @module
  */
-import { CallbackError, OidcSessionError, invalidArg } from '../errors.js'
+import {
+  CallbackError,
+  InsufficientAuthenticationError,
+  OidcSessionError,
+  SilentLoginError,
+  invalidArg,
+} from '../errors.js'
 import { randomId } from '../lib/random.js'
 import { buildAuthorizationUrl } from '../oidc/authorize.js'
 import { exchangeCode } from '../oidc/callback.js'
 import type { DpopKeys } from '../oidc/dpop.js'
 import type { ProviderContext } from '../oidc/provider.js'
-import { CookieJar } from '../request/cookie-jar.js'
+import { CookieJar, type CookieAttributes } from '../request/cookie-jar.js'
 import { readForm, type FormRequest } from '../request/form.js'
 import { getHeader, getMethod, getUrl, type RequestLike } from '../request/headers.js'
 import { onRequestOrigin } from '../request/origin.js'
@@ -20,6 +26,7 @@ import type { SessionStore, StoreContext } from '../stores/types.js'
 import { tokenSetFromResponse } from '../tokens/token-set.js'
 import type { Sealer } from './codec.js'
 import { emit, type SessionEvents } from './events.js'
+import type { SessionHooks } from './hooks.js'
 import type { Session } from './session.js'
 import {
   takeTransaction,
@@ -45,7 +52,24 @@ export interface LoginDeps {
   now: () => number
   /** With DPoP (RFC 9449): each new session gets its own key, which binds the code exchange. */
   dpopKeys?: DpopKeys
+  /** Application hooks (`onCallback`). */
+  hooks?: SessionHooks
+  /** Keep the `User-Agent` in new sessions. */
+  storeUserAgent?: boolean
+  /**
+   * The cookie that stops silent logins for a while after one came back without a session, and
+   * for how long (seconds; `0`: never set).
+   */
+  silentCookie?: { name: string; attributes: CookieAttributes; seconds: number }
 }
+
+/** Provider answers to `prompt=none` that mean "the user is needed", not "the login failed". */
+const SILENT_ERRORS = new Set([
+  'login_required',
+  'interaction_required',
+  'consent_required',
+  'account_selection_required',
+])
 
 /**
  * Create `login(request, options)` and `callback(request)`.
@@ -88,16 +112,33 @@ export function createLogin(deps: LoginDeps): {
     )
     if (options.reconsent !== undefined && typeof options.reconsent !== 'boolean')
       throw invalidArg('"reconsent" must be a boolean', 'ERR_INVALID_ARG_TYPE')
-    const { url, request: authorization } = await buildAuthorizationUrl(context, extra, {
+    if (
+      options.prompt !== undefined &&
+      (typeof options.prompt !== 'string' || options.prompt === '')
+    )
+      throw invalidArg('"prompt" must be a non-empty string', 'ERR_INVALID_ARG_TYPE')
+    const params = options.prompt === undefined ? extra : { ...extra, prompt: options.prompt }
+    const silent = params.prompt === 'none'
+    const jar = new CookieJar(getHeader(request, 'cookie'))
+    const marker = deps.silentCookie
+    // A silent login came back without a session a moment ago: do not ask the provider again.
+    if (silent && marker && jar.get(marker.name) !== undefined)
+      return redirect(new URL(returnTo, origin).href, jar.applyTo(new Headers()))
+    const { url, request: authorization } = await buildAuthorizationUrl(context, params, {
       reconsent: options.reconsent === true,
       redirectUri: redirectUriFor(origin),
     })
-    const jar = new CookieJar(getHeader(request, 'cookie'))
+    const acrValues = params.acr_values?.split(' ').filter((value) => value !== '')
     await writeTransaction(
       jar,
       deps.transactionCookie,
       txSealer,
-      { ...authorization, returnTo },
+      {
+        ...authorization,
+        returnTo,
+        ...(acrValues && acrValues.length > 0 ? { acrValues } : {}),
+        ...(silent ? { silent } : {}),
+      },
       nowSeconds(),
     )
     return redirect(url.href, jar.applyTo(new Headers()))
@@ -125,16 +166,51 @@ export function createLogin(deps: LoginDeps): {
       )
     }
     const dpop = await deps.dpopKeys?.create(ctx.now + deps.absoluteDuration)
-    const { response, claims } = await exchangeCode(
-      context,
-      params,
-      transaction,
-      dpop?.key,
-      redirectUriFor(origin),
-    )
+    let exchanged: Awaited<ReturnType<typeof exchangeCode>>
+    try {
+      exchanged = await exchangeCode(
+        context,
+        params,
+        transaction,
+        dpop?.key,
+        redirectUriFor(origin),
+      )
+    } catch (error) {
+      if (
+        transaction.silent &&
+        error instanceof CallbackError &&
+        error.error !== undefined &&
+        SILENT_ERRORS.has(error.error)
+      ) {
+        // A normal outcome of `prompt=none`: back to `returnTo`, unauthenticated, and remember
+        // not to try again for a while.
+        const marker = deps.silentCookie
+        if (marker && marker.seconds > 0)
+          ctx.jar.set(marker.name, '1', { ...marker.attributes, maxAge: marker.seconds })
+        emit(deps.events, 'silentLoginFailed', { error: error.error })
+        throw new SilentLoginError(error.error, transaction.returnTo, {
+          cause: error,
+          headers: ctx.jar.applyTo(new Headers()),
+        })
+      }
+      throw error
+    }
+    const { response, claims } = exchanged
+    // Step-up: the provider must have delivered one of the `acr` values this login asked for.
+    // What was asked is in the sealed transaction, never taken from the callback's URL.
+    if (
+      transaction.acrValues !== undefined &&
+      !(typeof claims.acr === 'string' && transaction.acrValues.includes(claims.acr))
+    ) {
+      throw new InsufficientAuthenticationError(
+        'the sign-in did not reach the authentication level this page requires',
+        { acrValues: transaction.acrValues, maxAge: transaction.maxAge },
+      )
+    }
     const profile = await context.profile()
     const now = ctx.now
-    const session: Session = {
+    const userAgent = deps.storeUserAgent ? getHeader(request, 'user-agent') : undefined
+    let session: Session = {
       id: randomId(16),
       version: 0,
       createdAt: now,
@@ -144,6 +220,17 @@ export function createLogin(deps: LoginDeps): {
       tokens: tokenSetFromResponse(response, now, profile.refreshTokenExpiresAt(response, now)),
       // Kept only for tokens the provider bound to it (it may answer Bearer anyway).
       ...(dpop && response.token_type === 'dpop' ? { dpopKey: dpop.sealed } : {}),
+      ...(typeof claims.acr === 'string' ? { acr: claims.acr } : {}),
+      ...(typeof claims.auth_time === 'number' ? { authTime: claims.auth_time } : {}),
+      ...(userAgent ? { userAgent: userAgent.slice(0, 256) } : {}),
+    }
+    if (deps.hooks?.onCallback) {
+      // The application decides what the session keeps (or refuses the login by throwing).
+      const returned = await deps.hooks.onCallback(session, response, claims)
+      if (returned && returned !== session) {
+        const { id, version, createdAt, expiresAt, sub } = session
+        session = { ...returned, id, version, createdAt, expiresAt, sub }
+      }
     }
     // A new login replaces whatever session the browser had (no fixation, no stale chunks).
     const previous = await store.load(ctx).catch(() => null)
@@ -160,6 +247,8 @@ export function createLogin(deps: LoginDeps): {
       sessionId: session.id,
       sub: session.sub,
       ...(session.sid ? { sid: session.sid } : {}),
+      ...(session.acr ? { acr: session.acr } : {}),
+      ...(transaction.silent ? { silent: true } : {}),
     })
     return redirect(new URL(transaction.returnTo, origin).href, ctx.jar.applyTo(new Headers()))
   }
@@ -171,7 +260,7 @@ export function createLogin(deps: LoginDeps): {
     } catch (error) {
       // The transaction cookie is used up whether or not the callback succeeded: the error's
       // answer must delete it too.
-      if (error instanceof OidcSessionError)
+      if (error instanceof OidcSessionError && !(error instanceof SilentLoginError))
         for (const line of ctx.jar.setCookieLines())
           if (/;\s*max-age=0\s*(;|$)/i.test(line)) error.headers.append('set-cookie', line)
       throw error

@@ -16,6 +16,10 @@ export interface Transaction {
   returnTo: string
   /** `max_age` requested, to check `auth_time`. */
   maxAge?: number
+  /** `acr_values` requested (step-up): the returned `acr` must be one of them. */
+  acrValues?: string[]
+  /** A silent login (`prompt=none`): the provider needing the user is a normal outcome. */
+  silent?: boolean
 }
 
 /** Names and attributes of the transaction cookies. */
@@ -55,6 +59,8 @@ export async function writeTransaction(
       v: transaction.codeVerifier,
       r: transaction.returnTo,
       ...(transaction.maxAge !== undefined ? { m: transaction.maxAge } : {}),
+      ...(transaction.acrValues !== undefined ? { a: transaction.acrValues } : {}),
+      ...(transaction.silent ? { q: 1 } : {}),
     },
     now + TRANSACTION_SECONDS,
   )
@@ -91,6 +97,8 @@ export async function takeTransaction(
       codeVerifier: t.v,
       returnTo: t.r,
       ...(typeof t.m === 'number' ? { maxAge: t.m } : {}),
+      ...(Array.isArray(t.a) && t.a.every(str) ? { acrValues: t.a } : {}),
+      ...(t.q === 1 ? { silent: true } : {}),
     }
   } catch {
     return 'invalid'

@@ -11,7 +11,7 @@ import type { FormRequest } from '../request/form.js'
 import type { RequestLike } from '../request/headers.js'
 import type { SessionStore } from '../stores/types.js'
 import type { UserInfoClaims } from '../tokens/claims.js'
-import type { Session } from './session.js'
+import type { Session, SessionData } from './session.js'
 
 /**
  * Why `authenticate()` found a usable session:
@@ -31,10 +31,10 @@ export type AuthFailureReason =
   | 'refresh-required'
 
 /** Result of {@link OidcSession.authenticate}. */
-export type AuthResult =
+export type AuthResult<TData extends SessionData = SessionData> =
   | {
       ok: true
-      session: Session
+      session: Session<TData>
       /** `Set-Cookie` lines to send (after a refresh or re-seal); may be empty. */
       headers: Headers
       reason: AuthSuccessReason
@@ -53,11 +53,19 @@ export type AuthResult =
       warning?: undefined
     }
 
+/**
+ * Why `protect()` refused a session that is otherwise valid (step-up):
+ * - `insufficient-authentication`: its `acr` is not one of those asked for, or its `auth_time`
+ *   is older than `maxAge` (401 challenge or a login asking for them);
+ * - `insufficient-claims`: a required claim is missing or different (403).
+ */
+export type StepUpFailureReason = 'insufficient-authentication' | 'insufficient-claims'
+
 /** Result of {@link OidcSession.protect}: a session, or the response to send instead. */
-export type ProtectResult =
+export type ProtectResult<TData extends SessionData = SessionData> =
   | {
       ok: true
-      session: Session
+      session: Session<TData>
       headers: Headers
       reason: AuthSuccessReason
       warning?: OidcSessionError
@@ -67,7 +75,7 @@ export type ProtectResult =
       ok: false
       session: null
       headers: Headers
-      reason: AuthFailureReason
+      reason: AuthFailureReason | StepUpFailureReason
       /** 401 JSON for API calls, 302 to login for navigations, 503 when the provider or store is down. */
       response: Response
     }
@@ -96,6 +104,30 @@ export interface AuthenticateOptions extends RequestOptions {
 
 export type { LogoutOptions }
 
+/**
+ * Options of {@link OidcSession.protect}: what the session's authentication must satisfy besides
+ * being valid (step-up, RFC 9470). Nothing by default.
+ */
+export interface ProtectOptions extends RequestOptions {
+  /**
+   * Accepted `acr` values (one, or several in order of preference): the session's `acr` must be
+   * one of them. Name every level that is enough ("at least MFA": `['mfa', 'hwk']`). On a miss,
+   * the login is asked for them as `acr_values`.
+   */
+  acr?: string | readonly string[]
+  /** The user must have authenticated at most this many seconds ago (`auth_time`); else `max_age`. */
+  maxAge?: number
+  /**
+   * Claims of the id_token that must have these values (compared as JSON), or a predicate over
+   * the claims. A miss is a `403` (a new login would not change them).
+   */
+  claims?: Record<string, unknown> | ((claims: Record<string, unknown>) => boolean)
+}
+
+/** A change of the session's application data: merged shallowly, or a function of the current data. */
+export type SessionPatch<TData extends SessionData = SessionData> =
+  Partial<TData> | ((data: Partial<TData>) => TData)
+
 /** Options of {@link OidcSession.login}. */
 export interface LoginOptions {
   /** Same-origin path to land on after login; anything else falls back to `/`. */
@@ -110,6 +142,14 @@ export interface LoginOptions {
    * profile needs it (Google). Providers that need nothing for it ignore it. Default `false`.
    */
   reconsent?: boolean
+  /**
+   * `prompt` for this login (overrides `authorizationParams.prompt`). `'none'` makes a silent
+   * login: a provider answer that needs the user (`login_required`, `interaction_required`…)
+   * returns to `returnTo` unauthenticated (a `SilentLoginError` that `errorResponse` and
+   * `handler()` turn into that redirect), and for `silentLogin.retryAfterSeconds` later silent
+   * logins return there at once, without asking the provider.
+   */
+  prompt?: string
 }
 
 /** Options of {@link OidcSession.accessToken}. */
@@ -140,6 +180,71 @@ export interface AccessTokenResult {
   headers: Headers
 }
 
+/** One of a user's sessions, as {@link OidcSession.sessions} lists it. Times are seconds since the epoch. */
+export interface SessionSummary {
+  /** The session's id: pass it to {@link OidcSession.endSession}. */
+  id: string
+  /** When the user logged in. */
+  createdAt: number
+  /** Last recorded activity (with `session.idle`), else the login time. */
+  lastSeenAt: number
+  /** Absolute expiry. */
+  expiresAt: number
+  /** The browser's `User-Agent` at login, when `session.userAgent` is on. */
+  userAgent?: string
+  /** `true` for the session of the request that asked. */
+  current: boolean
+}
+
+/**
+ * Session control for back offices, by `sub` (no user request needed). Guard the routes that call
+ * it: it ends any user's sessions.
+ */
+export interface SessionAdmin {
+  /**
+   * The live sessions of `sub` (stateful stores that can list: the memory and Redis stores;
+   * an empty list for the cookie store, which cannot see other browsers' cookies).
+   *
+   * @param sub the user
+   * @returns their sessions (`current` is always `false`)
+   * @throws `StoreUnavailableError`
+   * @example
+   * ```ts
+   * const sessions = await auth.admin.sessions('248289761001')
+   * ```
+   */
+  sessions(sub: string): Promise<SessionSummary[]>
+  /**
+   * End one session of `sub` by id: destroyed in the store and its refresh token revoked at the
+   * provider (best effort). Stateful stores that can list only.
+   *
+   * @param sub the user
+   * @param id a {@link SessionSummary.id}
+   * @returns `true` when a live session was ended
+   * @throws `StoreUnavailableError`
+   * @example
+   * ```ts
+   * await auth.admin.endSession('248289761001', id)
+   * ```
+   */
+  endSession(sub: string, id: string): Promise<boolean>
+  /**
+   * End every session of `sub`: recorded in the revocation list (which ends cookie sessions in
+   * every instance sharing it, kind `sub`), destroyed in a stateful store, and their refresh tokens
+   * revoked at the provider where the store kept them (not for cookie sessions: their tokens live
+   * only in the browsers' cookies).
+   *
+   * @param sub the user
+   * @returns how many sessions a listing store ended (cookie sessions are not counted)
+   * @throws `StoreUnavailableError`
+   * @example
+   * ```ts
+   * await auth.admin.endAllSessions('248289761001')
+   * ```
+   */
+  endAllSessions(sub: string): Promise<number>
+}
+
 /** The resolved paths of the auth routes. */
 export interface OidcRoutes {
   readonly login: string
@@ -152,7 +257,7 @@ export interface OidcRoutes {
  * The object returned by `createOidcSession`. It holds no secret, no key and no token: only what
  * an application needs to route and to describe the provider.
  */
-export interface OidcSession {
+export interface OidcSession<TData extends SessionData = SessionData> {
   /** The paths `handler()` serves. */
   readonly routes: OidcRoutes
   /** The configured issuer identifier. */
@@ -223,23 +328,53 @@ export interface OidcSession {
    * const user = result.ok ? result.session.sub : null // login optional on this page
    * ```
    */
-  authenticate(request: RequestLike, options?: AuthenticateOptions): Promise<AuthResult>
+  authenticate(request: RequestLike, options?: AuthenticateOptions): Promise<AuthResult<TData>>
 
   /**
    * {@link authenticate}, or the right failure response: 401 JSON for API calls, 302 to login for
    * navigations (decided by `isAjax`), 503 + `Retry-After` when the provider or store is down.
+   * With `acr` / `maxAge` (step-up, RFC 9470), a session that does not satisfy them gets, for API
+   * calls, `401` with `WWW-Authenticate: Bearer error="insufficient_user_authentication",
+   * acr_values="…", max_age=…`, and for navigations a `302` to login asking the provider for
+   * them; the callback then checks the new `acr` against what was asked (kept in the sealed
+   * transaction cookie, never taken from the URL). With `claims`, a miss is a `403`.
    *
    * @param request the request
-   * @param options see {@link RequestOptions}
+   * @param options see {@link ProtectOptions}
    * @returns a {@link ProtectResult}; when `ok` is false, send `response` (it carries `headers`)
    * @example
    * ```ts
-   * const result = await auth.protect(request)
+   * const result = await auth.protect(request, { acr: ['urn:example:mfa'] })
    * if (!result.ok) return result.response
    * return Response.json({ sub: result.session.sub }, { headers: result.headers })
    * ```
+   * @see https://www.rfc-editor.org/rfc/rfc9470
    */
-  protect(request: RequestLike, options?: RequestOptions): Promise<ProtectResult>
+  protect(request: RequestLike, options?: ProtectOptions): Promise<ProtectResult<TData>>
+
+  /**
+   * Change the session's application data (`session.data`) and write it: a shallow merge of
+   * `patch`, or what `patch(data)` returns. `hooks.beforeSave` runs; the cookie store re-seals
+   * (the data counts in its budget), stateful stores write with compare-and-set (a lost race
+   * applies the patch to the newer session).
+   *
+   * @param request the request (its session)
+   * @param patch see {@link SessionPatch}
+   * @param options see {@link RequestOptions}
+   * @returns the updated session and the `Set-Cookie` lines to send
+   * @throws {@link SessionRequiredError} without a usable session; `CookieTooLargeError` when the
+   *   data does not fit the cookie budget; `StoreUnavailableError`
+   * @example
+   * ```ts
+   * const { headers } = await auth.updateSession(request, { theme: 'dark' })
+   * return new Response(null, { status: 204, headers })
+   * ```
+   */
+  updateSession(
+    request: RequestLike,
+    patch: SessionPatch<TData>,
+    options?: RequestOptions,
+  ): Promise<{ session: Session<TData>; headers: Headers }>
 
   /**
    * A fresh access token for the request's session (refreshed, single-flight, when due), or for
@@ -288,6 +423,56 @@ export interface OidcSession {
     upstream: string | URL,
     options?: ForwardOptions,
   ): Promise<Response>
+
+  /**
+   * The current user's sessions: their id, creation, last activity and user agent (if kept). With
+   * the cookie store only the request's own session is known.
+   *
+   * @param request the request (its session names the user)
+   * @returns the sessions, the request's own marked `current`
+   * @throws {@link SessionRequiredError} without a usable session; `StoreUnavailableError`
+   * @example
+   * ```ts
+   * const sessions = await auth.sessions(request)
+   * return Response.json(sessions.map(({ id, lastSeenAt, userAgent, current }) => ({ id, lastSeenAt, userAgent, current })))
+   * ```
+   */
+  sessions(request: RequestLike): Promise<SessionSummary[]>
+
+  /**
+   * End one of the current user's sessions (a "sign out that device" button): destroyed in the
+   * store, its refresh token revoked at the provider (best effort). Any of the user's sessions with
+   * a store that can list them; with the cookie store only the request's own.
+   *
+   * @param request the request (its session names the user)
+   * @param id a {@link SessionSummary.id} of the same user
+   * @returns `true` when a live session was ended; the `Set-Cookie` lines when it was the
+   *   request's own
+   * @throws {@link SessionRequiredError} without a usable session; `StoreUnavailableError`
+   * @example
+   * ```ts
+   * const { ended, headers } = await auth.endSession(request, id)
+   * return new Response(null, { status: ended ? 204 : 404, headers })
+   * ```
+   */
+  endSession(request: RequestLike, id: string): Promise<{ ended: boolean; headers: Headers }>
+
+  /**
+   * End every session of the user `sub`, in every instance: see {@link SessionAdmin.endAllSessions}.
+   *
+   * @param sub the user (for "sign out everywhere": `result.session.sub`)
+   * @returns how many sessions a listing store ended (cookie sessions are not counted)
+   * @throws `StoreUnavailableError`
+   * @example
+   * ```ts
+   * const result = await auth.protect(request)
+   * if (result.ok) await auth.endAllSessions(result.session.sub)
+   * ```
+   */
+  endAllSessions(sub: string): Promise<number>
+
+  /** Session control by `sub`, for back offices (see {@link SessionAdmin}). */
+  readonly admin: SessionAdmin
 
   /**
    * Call the provider's UserInfo endpoint with the session's (fresh) access token.

@@ -16,6 +16,18 @@ export interface StoreContext {
   readonly cookie: { readonly name: string; readonly attributes: CookieAttributes }
   /** Seconds since the epoch. */
   readonly now: number
+  /**
+   * Called by a store that wrote the session into cookies: how many cookies (chunks) and how many
+   * bytes of `Cookie` header they take (observability: the `cookie-written` event). Optional.
+   */
+  readonly written?: (info: { session: Session; chunks: number; bytes: number }) => void
+  /**
+   * For a {@link ListingSessionStore}'s `save`: an opaque string to keep beside the session's
+   * summary and hand back from `listBySub` (the manager puts the session's refresh token there,
+   * sealed under the application's secrets, so that ending a session without its cookie can
+   * revoke it at the provider). Optional; other stores ignore it.
+   */
+  readonly escrow?: string
 }
 
 /**
@@ -133,6 +145,61 @@ export interface StatefulSessionStore extends SessionStore {
    * @throws StoreUnavailableError `ERR_STORE_UNAVAILABLE` when the backing service is unreachable
    */
   destroyBySid(sid: string, now: number): Promise<number>
+}
+
+/** What a {@link ListingSessionStore} knows of one live session without opening it. */
+export interface StoredSessionSummary {
+  /** Names the session inside the store (never send it to a browser). */
+  handle: string
+  /** The session's own id (`Session.id`). */
+  id: string
+  /** Seconds since the epoch. */
+  createdAt: number
+  /** Last recorded activity (`Session.lastSeenAt`), when there is one. */
+  lastSeenAt?: number
+  /** Absolute expiry, seconds since the epoch. */
+  expiresAt: number
+  /** `Session.userAgent`, when kept. */
+  userAgent?: string
+  /** What `StoreContext.escrow` held at the session's last save. */
+  escrow?: string
+}
+
+/**
+ * A stateful store that can list a user's sessions and end one of them without its cookie
+ * (session listing, sign-out everywhere, an administrator's back office).
+ */
+export interface ListingSessionStore extends StatefulSessionStore {
+  /**
+   * Summaries of the live sessions of `sub` (tombstones and expired sessions left out).
+   * @throws StoreUnavailableError `ERR_STORE_UNAVAILABLE` when the backing service is unreachable
+   */
+  listBySub(sub: string, now: number): Promise<StoredSessionSummary[]>
+  /**
+   * Destroy one session by handle, leaving a tombstone (idempotent).
+   * @returns `true` when a live session was destroyed
+   * @throws StoreUnavailableError `ERR_STORE_UNAVAILABLE` when the backing service is unreachable
+   */
+  destroyHandle(handle: string, now: number): Promise<boolean>
+}
+
+/**
+ * `true` when `store` can list sessions by `sub` ({@link ListingSessionStore}).
+ *
+ * @param store any session store
+ * @returns whether `listBySub` / `destroyHandle` are available
+ * @example
+ * ```ts
+ * if (isListingStore(auth.store)) console.log(await auth.store.listBySub('alice', now))
+ * ```
+ */
+export function isListingStore(store: SessionStore): store is ListingSessionStore {
+  const s = store as Partial<ListingSessionStore>
+  return (
+    isStatefulStore(store) &&
+    typeof s.listBySub === 'function' &&
+    typeof s.destroyHandle === 'function'
+  )
 }
 
 /**

@@ -3,9 +3,11 @@
  * `oauth4webapi`: those packages are ES modules only, and a CommonJS declaration file (`.d.cts`)
  * that imports an ES module's types fails to type-check for a `module: node16` consumer
  * (TS1479). They match the dependencies' types structurally, so values pass freely between them.
+ * And `jwtClaims()`, which decodes the claims of a JWT the library already holds, once.
  *
  * @module
  */
+import { decodeJwt } from 'jose'
 
 /** A JSON value, as claims carry them. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | JsonObject
@@ -83,4 +85,28 @@ export interface UserInfoClaims {
   readonly address?: UserInfoAddress
   /** Any other claim. */
   readonly [claim: string]: JsonValue | undefined
+}
+
+/** The last few tokens decoded (compared by `===`: the requests of a burst share one string). */
+const recent: { token: string; claims: Readonly<JwtClaims> | undefined }[] = []
+const KEPT = 8
+
+/**
+ * The claims of a JWT the library already holds (an id_token verified when it was received),
+ * decoded once: after a refresh, every request of a burst carries the same id_token, and merging,
+ * packing and unpacking each want its `sub` and `sid`. The payload of `token`, not verified, or
+ * `undefined` when it does not decode (never throws). Shared between callers: read it, never
+ * change it.
+ */
+export function jwtClaims(token: string): Readonly<JwtClaims> | undefined {
+  for (const entry of recent) if (entry.token === token) return entry.claims
+  let claims: Readonly<JwtClaims> | undefined
+  try {
+    claims = Object.freeze(decodeJwt(token))
+  } catch {
+    claims = undefined
+  }
+  recent.unshift({ token, claims })
+  if (recent.length > KEPT) recent.pop()
+  return claims
 }

@@ -3,18 +3,13 @@
  *
  * @module
  */
-import { decodeJwt } from 'jose'
 import { ProviderResponseError } from '../errors.js'
-import type { JwtClaims } from './claims.js'
+import { jwtClaims, type JwtClaims } from './claims.js'
 import type { TokenSet } from './token-set.js'
 
-/** The claims of a JWT, or `undefined` when it does not decode (never throws). */
-function claimsOf(token: string): JwtClaims | undefined {
-  try {
-    return decodeJwt(token)
-  } catch {
-    return undefined
-  }
+/** The claims of a JWT, or `undefined` when it does not decode (never throws; decoded once). */
+function claimsOf(token: string): Readonly<JwtClaims> | undefined {
+  return jwtClaims(token)
 }
 
 /** An `aud` claim as a canonical string (order-insensitive); `undefined` for a malformed claim. */

@@ -127,6 +127,15 @@ export function standIn(): OidcSession {
     logout: () => Promise.reject(new Error('not in the stand-in')),
     forward: () => Promise.reject(new Error('not in the stand-in')),
     backchannelLogout: () => Promise.reject(new Error('not in the stand-in')),
+    updateSession: () => Promise.reject(new Error('not in the stand-in')),
+    sessions: () => Promise.reject(new Error('not in the stand-in')),
+    endSession: () => Promise.reject(new Error('not in the stand-in')),
+    endAllSessions: () => Promise.reject(new Error('not in the stand-in')),
+    admin: {
+      sessions: () => Promise.reject(new Error('not in the stand-in')),
+      endSession: () => Promise.reject(new Error('not in the stand-in')),
+      endAllSessions: () => Promise.reject(new Error('not in the stand-in')),
+    },
     errorResponse(_request, error) {
       const code = error instanceof OidcSessionError ? error.code : 'ERR_INTERNAL'
       return Response.json({ code }, { status: error instanceof SessionRequiredError ? 401 : 500 })

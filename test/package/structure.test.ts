@@ -1,6 +1,7 @@
 /**
  * The structure of `src/`: no import cycle (type-only imports included), no `node:*` import outside
- * the Node adapters, and the walls between parts that the architecture promises
+ * the Node adapters and the Node backend of the session codec (`lib/seal-node.ts`, chosen by the
+ * package's `#seal` import under the `node` condition), and the walls between parts that the architecture promises
  * (`docs/architecture.md`): the core never reaches an adapter or the Redis subpath, `tokens/` is
  * pure, only `oidc/` imports `oauth4webapi`, stores never read the manager's configuration.
  */
@@ -70,9 +71,10 @@ describe('src/ structure', () => {
   })
 
   const part = (file: string) => name(file).split('/')[0]!
-  const isNodeOnly = (file: string) => name(file).startsWith('adapters/')
+  const isNodeOnly = (file: string) =>
+    name(file).startsWith('adapters/') || name(file) === 'lib/seal-node.ts'
 
-  it('imports node:* only in the Node adapters', () => {
+  it('imports node:* only in the Node adapters and the Node seal backend', () => {
     const offenders = [...graph]
       .filter(
         ([file, { external }]) => !isNodeOnly(file) && external.some((s) => s.startsWith('node:')),
@@ -81,19 +83,36 @@ describe('src/ structure', () => {
     expect(offenders).toEqual([])
   })
 
+  it('reaches the Node seal backend only through #seal (so Web bundles never see it)', () => {
+    const direct = [...graph]
+      .filter(([, { local }]) => local.some((target) => name(target) === 'lib/seal-node.ts'))
+      .map(([file]) => name(file))
+    expect(direct).toEqual([])
+    const users = [...graph].filter(([, { external }]) => external.includes('#seal')).length
+    expect(users).toBeGreaterThan(0)
+  })
+
   it('keeps the walls: core → adapters/redis never, tokens/ pure, oauth4webapi only in oidc/, stores without config', () => {
     const broken: string[] = []
     for (const [file, { local, external }] of graph) {
       const from = name(file)
-      const core = !from.startsWith('adapters/') && !from.startsWith('stores/redis/')
+      const core =
+        !from.startsWith('adapters/') &&
+        !from.startsWith('stores/redis/') &&
+        !from.startsWith('otel/')
       for (const target of local) {
         const to = name(target)
-        if (core && (to.startsWith('adapters/') || to.startsWith('stores/redis/')))
+        if (
+          core &&
+          (to.startsWith('adapters/') || to.startsWith('stores/redis/') || to.startsWith('otel/'))
+        )
           broken.push(`${from} → ${to}`)
         if (part(file) === 'tokens' && part(target) !== 'tokens' && to !== 'errors.ts')
           broken.push(`${from} → ${to} (tokens/ is pure)`)
         if (from.startsWith('stores/') && to === 'config.ts') broken.push(`${from} → ${to}`)
       }
+      if (external.includes('@opentelemetry/api') && part(file) !== 'otel')
+        broken.push(`${from} → @opentelemetry/api (only oidc-session/otel may import it)`)
       if (external.includes('oauth4webapi') && part(file) !== 'oidc') {
         // Type-only imports of oauth4webapi's response types are allowed outside oidc/.
         const text = readFileSync(file, 'utf8')

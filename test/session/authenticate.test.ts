@@ -127,10 +127,15 @@ describe('authenticate: load', () => {
   })
 
   it('a load failure passes its reason through', async () => {
-    for (const reason of ['none', 'tampered', 'incomplete', 'expired', 'revoked'] as const) {
+    for (const reason of ['none', 'tampered', 'incomplete', 'revoked'] as const) {
       const h = harness({ load: async () => ({ session: null, reason }) })
       expect(await h.authenticate()).toMatchObject({ ok: false, reason })
     }
+  })
+
+  it('a sealed cookie past its lifetime (a stateless store answers expired) is absolute-timeout', async () => {
+    const h = harness({ load: async () => ({ session: null, reason: 'expired' }) })
+    expect(await h.authenticate()).toMatchObject({ ok: false, reason: 'absolute-timeout' })
   })
 })
 

@@ -78,10 +78,13 @@ describe('createOidcSession() exposes no secret (public-object-secret-walk)', ()
       expect(Object.keys(auth).sort()).toEqual(
         [
           'accessToken',
+          'admin',
           'authenticate',
           'backchannelLogout',
           'callback',
           'clientId',
+          'endAllSessions',
+          'endSession',
           'errorResponse',
           'forward',
           'handler',
@@ -90,7 +93,9 @@ describe('createOidcSession() exposes no secret (public-object-secret-walk)', ()
           'logout',
           'protect',
           'routes',
+          'sessions',
           'store',
+          'updateSession',
           'userinfo',
         ].sort(),
       )

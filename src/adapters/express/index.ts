@@ -8,7 +8,7 @@
 import type { NextFunction, Request, RequestHandler, Response as ExpressResponse } from 'express'
 import type { ParamsDictionary } from 'express-serve-static-core'
 import { OidcSessionError } from '../../errors.js'
-import type { OidcSession } from '../../session/types.js'
+import type { OidcSession, ProtectOptions } from '../../session/types.js'
 import { toContext, type OidcContext, type ProtectedOidcContext } from '../context.js'
 import {
   appendSetCookies,
@@ -181,22 +181,31 @@ export function protect(auth: OidcSession): RequestHandler
  * - `protect(auth, handler)`: a route handler whose `req.oidc.session` is typed as present (no
  *   `!`), async allowed on Express 4 too.
  *
+ * - `protect(auth, handler, { acr, maxAge, claims })`: step-up (see `OidcSession.protect`).
+ *
  * @param auth from `createOidcSession`
  * @param handler the route handler to run with the session
+ * @param options what the session's authentication must satisfy (step-up, RFC 9470)
  * @returns the route handler
  * @example
  * ```ts
  * app.get('/api/me', protect(auth, (req, res) => res.json({ sub: req.oidc.session.sub })))
+ * app.get('/api/admin', protect(auth, (req, res) => res.json({ ok: true }), { acr: ['mfa'] }))
  * ```
  */
 export function protect<P = ParamsDictionary>(
   auth: OidcSession,
   handler: ProtectedHandler<P>,
+  options?: ProtectOptions,
 ): RequestHandler<P>
-export function protect(auth: OidcSession, handler?: ProtectedHandler): RequestHandler {
+export function protect(
+  auth: OidcSession,
+  handler?: ProtectedHandler,
+  options?: ProtectOptions,
+): RequestHandler {
   return (req, res, next) =>
     guard(auth, req, res, next, async () => {
-      const result = await auth.protect(fromNodeRequest(req))
+      const result = await auth.protect(fromNodeRequest(req), options)
       if (!result.ok) return sendWebResponse(res, result.response)
       appendSetCookies(res, result.headers)
       const oidc = toContext(result)

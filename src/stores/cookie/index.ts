@@ -6,7 +6,7 @@
 import { CookieTooLargeError, SealError, invalidArg } from '../../errors.js'
 import { validateSecrets } from '../../lib/secrets.js'
 import { setCookieLine, type CookieAttributes, type CookieJar } from '../../request/cookie-jar.js'
-import { base64url } from 'jose'
+import { base64url as encodeBase64url } from '#seal'
 import { createMemo } from '../../lib/memo.js'
 import { createSealer } from '../../session/codec.js'
 import { packSession, unpackSession, type Session } from '../../session/session.js'
@@ -29,6 +29,45 @@ export interface CookieStoreOptions {
   maxTotalBytes?: number
   /** Past the budget: `throw` a {@link CookieTooLargeError} (default), or `warn` and store anyway. */
   onOversize?: 'throw' | 'warn'
+}
+
+/** A session the store opened, with the sealed string it came from. */
+interface OpenedEntry {
+  sealed: string
+  session: Session
+  expiresAt: number
+  stale: boolean
+}
+
+/**
+ * `true` when two sessions pack to the same bytes: every field and token field equal (`===`, so
+ * strings by value), and no object field besides the token set (app data, resource tokens: not
+ * compared, so never "the same").
+ */
+function sameSession(a: Session, b: Session): boolean {
+  // Generic over the session's fields, so that a field added later can never be skipped: every
+  // primitive field equal, the token set shallow-equal, and any other object (app data, resource
+  // tokens) means "not the same" — it may have been changed in place.
+  const x = a as unknown as Record<string, unknown>
+  const y = b as unknown as Record<string, unknown>
+  const keys = Object.keys(x)
+  if (keys.length !== Object.keys(y).length) return false
+  for (const key of keys) {
+    const value = x[key]
+    if (key === 'tokens') {
+      if (!sameTokens(value as Record<string, unknown>, y[key] as Record<string, unknown>))
+        return false
+    } else if (value !== y[key] || (typeof value === 'object' && value !== null)) return false
+  }
+  return true
+}
+
+function sameTokens(x: Record<string, unknown>, y: Record<string, unknown> | undefined): boolean {
+  if (y === undefined) return false
+  const keys = Object.keys(x)
+  if (keys.length !== Object.keys(y).length) return false
+  for (const key of keys) if (x[key] !== y[key] || typeof x[key] === 'object') return false
+  return true
 }
 
 /** How many opened sessions a store keeps, by their exact sealed string. */
@@ -98,15 +137,46 @@ export function cookieStore(options: CookieStoreOptions): SessionStore {
   const onOversize = options.onOversize ?? 'throw'
   if (onOversize !== 'throw' && onOversize !== 'warn')
     throw invalidArg('"onOversize" must be "throw" or "warn"')
-  // Sessions opened lately, by their exact sealed string. AES-GCM authenticates every byte, so the
-  // same string is the same session: a browser sending its cookie again costs a lookup, not a
-  // decryption. Only values that opened get in; each hit still checks the expiry.
-  const opened = new Map<string, { session: Session; expiresAt: number; stale: boolean }>()
+  // Sessions opened lately. AES-GCM authenticates every byte, so the very same string opens to the
+  // very same session: a hit skips the decryption. Keyed by the last 22 characters (the GCM tag)
+  // and confirmed by comparing the whole string: hashing a 3 KB string for a Map costs as much as
+  // comparing it several times. Only values that opened get in; each hit still checks the expiry.
+  const opened = new Map<string, OpenedEntry>()
+  // The last session saved and its sealed value: after a refresh, every request of a burst saves
+  // the same session (same strings, often the very same string objects), so one packing and one
+  // sealing serve them all. Compared field by field (no hashing of the tokens).
+  let lastSaved: { session: Session; sealed: string } | undefined
+
+  // Openings in flight, by tag (confirmed by the whole string, as above).
+  const openings = new Map<string, { sealed: string; result: ReturnType<typeof open> }>()
+
+  /** Open and unpack a sealed value; remember it when it opened. */
+  async function open(
+    sealed: string,
+    tag: string,
+    now: number,
+  ): Promise<OpenedEntry | 'expired' | 'tampered'> {
+    let unsealed: { bytes: Uint8Array; expiresAt: number; stale: boolean }
+    try {
+      unsealed = await sealer.unsealBytes(sealed, now)
+    } catch (error) {
+      if (error instanceof SealError && error.message === 'sealed value has expired')
+        return 'expired'
+      return 'tampered'
+    }
+    const session = unpackSession(unsealed.bytes)
+    if (!session) return 'tampered'
+    const entry = { sealed, session, expiresAt: unsealed.expiresAt, stale: unsealed.stale }
+    if (opened.size >= CACHE_SIZE) opened.delete(opened.keys().next().value as string)
+    opened.set(tag, entry)
+    return entry
+  }
+
   // Identical sessions seal once: after a refresh, every request of a burst saves the same session
   // (same id, version and tokens) and can send the same cookie. Keyed by the exact packed bytes.
   const seals = createMemo<string>(256)
   const sealOnce = (bytes: Uint8Array, expiresAt: number) =>
-    seals(`${expiresAt}:${base64url.encode(bytes)}`, () => sealer.sealBytes(bytes, expiresAt))
+    seals(`${expiresAt}:${encodeBase64url(bytes)}`, () => sealer.sealBytes(bytes, expiresAt))
 
   function readSealed(
     jar: CookieJar,
@@ -168,7 +238,7 @@ export function cookieStore(options: CookieStoreOptions): SessionStore {
     return cookies
   }
 
-  function write(context: StoreContext, sealed: string, maxAge: number): void {
+  function write(context: StoreContext, sealed: string, maxAge: number, session: Session): void {
     const { jar, cookie } = context
     const attributes: CookieAttributes = { ...cookie.attributes, maxAge }
     const cookies = layout(cookie.name, sealed, attributes)
@@ -183,6 +253,7 @@ export function cookieStore(options: CookieStoreOptions): SessionStore {
     for (const name of carried(jar, cookie.name)) {
       if (!cookies.has(name)) jar.expire(name, cookie.attributes)
     }
+    context.written?.({ session, chunks: cookies.size, bytes: total })
   }
 
   return {
@@ -191,21 +262,22 @@ export function cookieStore(options: CookieStoreOptions): SessionStore {
     async load({ jar, cookie, now }): Promise<LoadResult> {
       const read = readSealed(jar, cookie.name)
       if ('failure' in read) return { session: null, reason: read.failure }
-      let entry = opened.get(read.sealed)
-      if (!entry) {
-        let unsealed: { bytes: Uint8Array; expiresAt: number; stale: boolean }
-        try {
-          unsealed = await sealer.unsealBytes(read.sealed, now)
-        } catch (error) {
-          if (error instanceof SealError && error.message === 'sealed value has expired')
-            return { session: null, reason: 'expired' }
-          return { session: null, reason: 'tampered' }
+      const tag = read.sealed.slice(-22)
+      let entry = opened.get(tag)
+      if (entry?.sealed !== read.sealed) {
+        // Concurrent requests with the same new cookie share one opening.
+        let opening = openings.get(tag)
+        if (opening?.sealed !== read.sealed) {
+          opening = { sealed: read.sealed, result: open(read.sealed, tag, now) }
+          openings.set(tag, opening)
+          const done = opening
+          void done.result.finally(() => {
+            if (openings.get(tag) === done) openings.delete(tag)
+          })
         }
-        const session = unpackSession(unsealed.bytes)
-        if (!session) return { session: null, reason: 'tampered' }
-        entry = { session, expiresAt: unsealed.expiresAt, stale: unsealed.stale }
-        if (opened.size >= CACHE_SIZE) opened.delete(opened.keys().next().value as string)
-        opened.set(read.sealed, entry)
+        const result = await opening.result
+        if (typeof result === 'string') return { session: null, reason: result }
+        entry = result
       }
       if (entry.expiresAt <= now || entry.session.expiresAt <= now)
         return { session: null, reason: 'expired' }
@@ -216,8 +288,15 @@ export function cookieStore(options: CookieStoreOptions): SessionStore {
 
     async save(context, session) {
       const next = { ...session, version: session.version + 1 }
-      const sealed = await sealOnce(packSession(next), next.expiresAt)
-      write(context, sealed, Math.max(0, next.expiresAt - context.now))
+      let sealed =
+        lastSaved !== undefined && sameSession(lastSaved.session, next)
+          ? lastSaved.sealed
+          : undefined
+      if (sealed === undefined) {
+        sealed = await sealOnce(packSession(next), next.expiresAt)
+        lastSaved = { session: { ...next, tokens: { ...next.tokens } }, sealed }
+      }
+      write(context, sealed, Math.max(0, next.expiresAt - context.now), next)
       session.version = next.version
       return true
     },

@@ -7,7 +7,12 @@
 import { BoundedMap } from '../../lib/bounded-map.js'
 import { randomId } from '../../lib/random.js'
 import { decodeSession, encodeSession, type Session } from '../../session/session.js'
-import type { LoadResult, StatefulSessionStore, StoreContext } from '../types.js'
+import type {
+  ListingSessionStore,
+  LoadResult,
+  StoreContext,
+  StoredSessionSummary,
+} from '../types.js'
 
 /** Options of {@link memoryStore}. */
 export interface MemoryStoreOptions {
@@ -18,7 +23,7 @@ export interface MemoryStoreOptions {
 }
 
 /** A memory store, with the lookups used by back-channel logout (handles are tickets). */
-export interface MemoryStore extends StatefulSessionStore {
+export interface MemoryStore extends ListingSessionStore {
   /** Destroy by ticket (leaves a tombstone). */
   destroyTicket(ticket: string, now: number): void
   /** Number of live sessions. */
@@ -29,6 +34,8 @@ interface Entry {
   wire: ReturnType<typeof encodeSession> | null
   /** absolute expiry (session) or tombstone expiry, seconds */
   until: number
+  /** `StoreContext.escrow` of the last save. */
+  escrow?: string
 }
 
 const TICKET = /^[A-Za-z0-9_-]{43}$/
@@ -95,7 +102,11 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
         return false
       }
       const next = { ...session, version: session.version + 1 }
-      entries.set(ticket, { wire: encodeSession(next), until: next.expiresAt })
+      entries.set(ticket, {
+        wire: encodeSession(next),
+        until: next.expiresAt,
+        ...(context.escrow !== undefined ? { escrow: context.escrow } : {}),
+      })
       sweep(context.now)
       session.version = next.version
       tickets.set(session, ticket)
@@ -124,6 +135,28 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       const found = find((session) => session.sid === sid)
       for (const ticket of found) store.destroyTicket(ticket, now)
       return found.length
+    },
+    async listBySub(sub, now) {
+      const found: StoredSessionSummary[] = []
+      for (const [ticket, entry] of entries.entries()) {
+        const session = entry.wire && entry.until > now ? decodeSession(entry.wire) : null
+        if (!session || session.sub !== sub) continue
+        found.push({
+          handle: ticket,
+          id: session.id,
+          createdAt: session.createdAt,
+          expiresAt: session.expiresAt,
+          ...(session.lastSeenAt !== undefined ? { lastSeenAt: session.lastSeenAt } : {}),
+          ...(session.userAgent !== undefined ? { userAgent: session.userAgent } : {}),
+          ...(entry.escrow !== undefined ? { escrow: entry.escrow } : {}),
+        })
+      }
+      return found
+    },
+    async destroyHandle(handle, now) {
+      const live = entries.get(handle)?.wire != null
+      if (live) store.destroyTicket(handle, now)
+      return live
     },
     destroyTicket(ticket, now) {
       entries.set(ticket, { wire: null, until: now + tombstoneSeconds })

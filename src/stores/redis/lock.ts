@@ -4,8 +4,9 @@
  *
  * @module
  */
-import { createHash, randomBytes } from 'node:crypto'
+import { sha256 } from '#seal'
 import { invalidArg } from '../../errors.js'
+import { randomId } from '../../lib/random.js'
 import type { LockLease, RefreshLock } from '../../refresh/lock.js'
 import { toRedisClient, type RedisClientInput, type RedisClientOptions } from './client.js'
 
@@ -18,11 +19,11 @@ export const DEFAULT_REFRESH_PREFIX = 'oidc-session:refresh:'
  * more, with domain separation, before it becomes a key name or a pub/sub message.
  *
  * @param key the caller's key
- * @returns base64url SHA-256, the content of the `{…}` hash tag
+ * @returns base64url SHA-256, the content of the `{…}` hash tag (synchronous on Node)
  * @internal
  */
-export function redisKeyId(key: string): string {
-  return createHash('sha256').update('oidc-session/redis-key\0').update(key).digest('base64url')
+export function redisKeyId(key: string): string | Promise<string> {
+  return sha256(`oidc-session/redis-key\0${key}`)
 }
 
 /**
@@ -148,9 +149,9 @@ export function redisLock(
 
     async acquire(key, leaseMs = defaultLease) {
       const lease = Math.max(30, Math.ceil(leaseMs))
-      const id = redisKeyId(key)
+      const id = await redisKeyId(key)
       const name = redisKeyName(prefix, id, 'lock')
-      const token = randomBytes(18).toString('base64url')
+      const token = randomId(18)
       const reply = await client.command(name, ['SET', name, token, 'NX', 'PX', lease])
       if (reply !== 'OK') return null
 
@@ -184,7 +185,7 @@ export function redisLock(
     },
 
     async waitForRelease(key, timeoutMs) {
-      const id = redisKeyId(key)
+      const id = await redisKeyId(key)
       const name = redisKeyName(prefix, id, 'lock')
       let wake: (() => void) | undefined
       const woken = new Promise<void>((resolve) => {

@@ -5,6 +5,7 @@
  * @module
  */
 import { CompactEncrypt, compactDecrypt } from 'jose'
+import { BoundedMap } from '../../lib/bounded-map.js'
 import type { ResultCache } from '../../refresh/result-cache.js'
 import type { TokenSet } from '../../tokens/token-set.js'
 import { toRedisClient, type RedisClientInput, type RedisClientOptions } from './client.js'
@@ -27,7 +28,7 @@ const SALT = encoder.encode('oidc-session/redis-result-cache/v1')
 const INFO = encoder.encode('A256GCM')
 
 /** HKDF-SHA-256 of the caller's key (itself a SHA-256 of the refresh token) → 256-bit CEK. */
-async function entryKey(key: string): Promise<Uint8Array> {
+async function deriveEntryKey(key: string): Promise<Uint8Array> {
   const ikm = await crypto.subtle.importKey('raw', encoder.encode(key), 'HKDF', false, [
     'deriveBits',
   ])
@@ -96,19 +97,37 @@ export function redisResultCache(
   const client = toRedisClient(clientInput, options)
   const prefix = refreshPrefix(options.keyPrefix)
   const onError = options.onError ?? (() => undefined)
-  const nameOf = (key: string) => redisKeyName(prefix, redisKeyId(key), 'result')
+  const nameOf = async (key: string) => redisKeyName(prefix, await redisKeyId(key), 'result')
+  // Per key: its CEK (one HKDF), and the last value read and what it opened to. After a refresh,
+  // every late request of a burst reads the same value: one decryption per process, not one per
+  // request. A hit needs the very same stored string under the same key (AES-GCM authenticated it).
+  const keys = new BoundedMap<string, Promise<Uint8Array>>(256)
+  const entryKey = (key: string) => {
+    let found = keys.get(key)
+    if (!found) {
+      found = deriveEntryKey(key)
+      keys.set(key, found)
+      found.catch(() => keys.delete(key))
+    }
+    return found
+  }
+  const opened = new BoundedMap<string, { stored: string; tokens: TokenSet }>(256)
 
   return {
     async get(key) {
-      const name = nameOf(key)
+      const name = await nameOf(key)
       const stored = await client.command(name, ['GET', name])
       if (typeof stored !== 'string' || stored === '') return undefined
+      const seen = opened.get(key)
+      if (seen?.stored === stored) return { ...seen.tokens }
       try {
         const { plaintext } = await compactDecrypt(stored, await entryKey(key), {
           keyManagementAlgorithms: ['dir'],
           contentEncryptionAlgorithms: ['A256GCM'],
         })
-        return asTokenSet(JSON.parse(decoder.decode(plaintext)))
+        const tokens = asTokenSet(JSON.parse(decoder.decode(plaintext)))
+        if (tokens) opened.set(key, { stored, tokens: { ...tokens } })
+        return tokens
       } catch {
         return undefined
       }
@@ -117,7 +136,7 @@ export function redisResultCache(
     async set(key, tokens, ttlSeconds) {
       const ttlMs = Math.floor(ttlSeconds * 1000)
       if (!(ttlMs > 0)) return
-      const name = nameOf(key)
+      const name = await nameOf(key)
       try {
         const jwe = await new CompactEncrypt(encoder.encode(JSON.stringify(tokens)))
           .setProtectedHeader({ alg: 'dir', enc: 'A256GCM' })
@@ -129,7 +148,7 @@ export function redisResultCache(
     },
 
     async delete(key) {
-      const name = nameOf(key)
+      const name = await nameOf(key)
       try {
         await client.command(name, ['DEL', name])
       } catch (error) {

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { createHash } from 'node:crypto'
+import { sha256 } from '#seal'
 import { invalidArg } from '../../errors.js'
 import type { ReplayCache } from '../../logout/replay-cache.js'
 import type { RevocationList } from '../../logout/revocation-list.js'
@@ -26,8 +26,8 @@ function prefixOf(value: unknown): string {
 }
 
 /** Fixed-size key part for a value of a given kind (sub/sid/jti values are not secrets, but unbounded). */
-function id(kind: string, value: string): string {
-  return createHash('sha256').update(`${kind}\0${value}`).digest('base64url')
+function id(kind: string, value: string): string | Promise<string> {
+  return sha256(`${kind}\0${value}`)
 }
 
 // Keep the larger not-before: SET when absent or smaller, and always extend the TTL.
@@ -64,16 +64,17 @@ export function redisRevocationList(
 ): RevocationList {
   const redis = toRedisClient(client, options)
   const prefix = prefixOf(options.keyPrefix)
-  const key = (kind: 'sid' | 'sub' | 'session', value: string) =>
-    `${prefix}rev:${kind}:${id(kind, value)}`
-  const read = async (name: string): Promise<number | undefined> => {
+  const key = async (kind: 'sid' | 'sub' | 'session', value: string) =>
+    `${prefix}rev:${kind}:${await id(kind, value)}`
+  const read = async (pending: Promise<string>): Promise<number | undefined> => {
+    const name = await pending
     const reply = await redis.command(name, ['GET', name])
     const value = reply === null || reply === undefined ? NaN : Number(reply)
     return Number.isFinite(value) ? value : undefined
   }
   return {
     async add(entry, ttlSeconds) {
-      const name = key(entry.kind, entry.value)
+      const name = await key(entry.kind, entry.value)
       const ttl = Math.max(1, Math.ceil(ttlSeconds))
       await redis.command(name, ['EVAL', ADD, 1, name, Math.floor(entry.notBefore), ttl])
     },
@@ -115,7 +116,7 @@ export function redisReplayCache(
   const prefix = prefixOf(options.keyPrefix)
   return {
     async claim(value, ttlSeconds) {
-      const name = `${prefix}jti:${id('jti', value)}`
+      const name = `${prefix}jti:${await id('jti', value)}`
       const reply = await redis.command(name, [
         'SET',
         name,
@@ -127,7 +128,7 @@ export function redisReplayCache(
       return reply === 'OK'
     },
     async release(value) {
-      const name = `${prefix}jti:${id('jti', value)}`
+      const name = `${prefix}jti:${await id('jti', value)}`
       await redis.command(name, ['DEL', name])
     },
   } satisfies ReplayCache

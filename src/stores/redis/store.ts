@@ -6,11 +6,13 @@
  *
  * | key | holds | TTL |
  * | --- | --- | --- |
- * | `p` `s:{` h(ticket id) `}` | `version｜expiresAt｜subTag｜sidTag｜JWE` or the tombstone `~` | idle timeout capped by the absolute lifetime; tombstone `tombstoneTtl` |
+ * | `p` `s:{` h(ticket id) `}` | `version｜expiresAt｜subTag｜sidTag｜summary｜JWE` or the tombstone `~` | idle timeout capped by the absolute lifetime; tombstone `tombstoneTtl` |
  * | `p` `u:{` h(sub) `}` | set of session handles of one `sub` | the longest absolute lifetime of its members |
  * | `p` `d:{` h(sid) `}` | set of session handles of one `sid` | same |
  *
- * Each key has its own hash tag, so every Lua script touches one key (one slot) and the store runs
+ * `summary` (base64url JSON: the session's own id, its times, the user agent, the manager's sealed
+ * escrow) lists the session by `sub` without opening it; values written before it existed have
+ * none. Each key has its own hash tag, so every Lua script touches one key (one slot) and the store runs
  * unchanged on Redis Cluster. The index sets are updated by separate commands; that is safe
  * because an index only ever holds a superset of the live sessions: a handle is added *before*
  * its session is created, removed only *after* the session became a tombstone, and a stale handle
@@ -24,7 +26,12 @@ import { randomId } from '../../lib/random.js'
 import { importAesKey, sealWithKey, unsealWithKey } from '../../session/codec.js'
 import { createMemo } from '../../lib/memo.js'
 import { decodeSession, encodeSession, type Session } from '../../session/session.js'
-import type { LoadResult, StatefulSessionStore, StoreContext } from '../types.js'
+import type {
+  ListingSessionStore,
+  LoadResult,
+  StoreContext,
+  StoredSessionSummary,
+} from '../types.js'
 import { toRedisClient, type RedisClient, type RedisClientInput } from './client.js'
 
 /** Options of {@link redisStore}. */
@@ -51,8 +58,8 @@ export interface RedisStoreOptions {
   timeoutMs?: number
 }
 
-/** The Redis session store (a {@link StatefulSessionStore}). */
-export interface RedisStore extends StatefulSessionStore {
+/** The Redis session store (a {@link ListingSessionStore}: back-channel lookups and session listing). */
+export interface RedisStore extends ListingSessionStore {
   /** The key prefix in use. */
   readonly keyPrefix: string
 }
@@ -68,7 +75,8 @@ interface Ticket {
 }
 
 const TICKET = /^([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/
-const VALUE = /^(\d+)\|(\d+)\|([A-Za-z0-9_-]*)\|([A-Za-z0-9_-]*)\|([A-Za-z0-9_.-]+)$/
+const VALUE =
+  /^(\d+)\|(\d+)\|([A-Za-z0-9_-]*)\|([A-Za-z0-9_-]*)\|(?:([A-Za-z0-9_-]+)\|)?([A-Za-z0-9_.-]+)$/
 const TOMBSTONE = '~'
 
 /** GET, renewing the idle TTL (capped by the absolute expiry in the value) in the same trip. */
@@ -312,7 +320,7 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
       if (value === TOMBSTONE) return { session: null, reason: 'revoked' }
       const match = typeof value === 'string' ? VALUE.exec(value) : null
       if (!match) return { session: null, reason: 'tampered' }
-      const [, version, expiresAt, subTag, sidTag, sealed = ''] = match
+      const [, version, expiresAt, subTag, sidTag, , sealed = ''] = match
       let opened: unknown
       try {
         opened = await unsealWithKey(sealed, ticket.key, context.now)
@@ -348,7 +356,18 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
         next.sid === undefined ? '' : tag('sid', next.sid),
         sealWithKey(encodeSession(next), ticket.key, next.expiresAt),
       ])
-      const value = `${next.version}|${next.expiresAt}|${subTag}|${sidTag}|${sealed}`
+      // The summary that lists the session (no token: the escrow is sealed by the manager).
+      const summary = base64url.encode(
+        JSON.stringify({
+          i: next.id,
+          c: next.createdAt,
+          x: next.expiresAt,
+          ...(next.lastSeenAt !== undefined ? { l: next.lastSeenAt } : {}),
+          ...(next.userAgent !== undefined ? { ua: next.userAgent } : {}),
+          ...(context.escrow !== undefined ? { e: context.escrow } : {}),
+        }),
+      )
+      const value = `${next.version}|${next.expiresAt}|${subTag}|${sidTag}|${summary}|${sealed}`
       const key = sessionKey(ticket.handle)
       try {
         if (created) {
@@ -391,6 +410,50 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
       if (carried !== undefined) context.jar.expire(context.cookie.name, context.cookie.attributes)
     },
 
+    async listBySub(sub, now) {
+      const indexKey = subKey(await tag('sub', sub))
+      const handles = await client.command(indexKey, ['SMEMBERS', indexKey])
+      if (!Array.isArray(handles)) return []
+      const valid = handles.filter(
+        (h): h is string => typeof h === 'string' && /^[A-Za-z0-9_-]{22}$/.test(h),
+      )
+      const values = await Promise.all(
+        valid.map((h) =>
+          client.command(sessionKey(h), ['GET', sessionKey(h)]).catch((error: unknown) => {
+            if (isReplyError(error, 'WRONGTYPE')) return null
+            throw error
+          }),
+        ),
+      )
+      const found: StoredSessionSummary[] = []
+      valid.forEach((handle, i) => {
+        const value = values[i]
+        const summary = typeof value === 'string' ? VALUE.exec(value)?.[5] : undefined
+        if (summary === undefined) return
+        let m: Record<string, unknown>
+        try {
+          m = JSON.parse(new TextDecoder().decode(base64url.decode(summary))) as Record<
+            string,
+            unknown
+          >
+        } catch {
+          return
+        }
+        if (typeof m.i !== 'string' || typeof m.c !== 'number' || typeof m.x !== 'number') return
+        if (m.x <= now) return
+        found.push({
+          handle,
+          id: m.i,
+          createdAt: m.c,
+          expiresAt: m.x,
+          ...(typeof m.l === 'number' ? { lastSeenAt: m.l } : {}),
+          ...(typeof m.ua === 'string' ? { userAgent: m.ua } : {}),
+          ...(typeof m.e === 'string' ? { escrow: m.e } : {}),
+        })
+      })
+      return found
+    },
+    destroyHandle: (handle) => destroyHandle(handle, true),
     findBySub: async (sub) => members(subKey(await tag('sub', sub))),
     findBySid: async (sid) => members(sidKey(await tag('sid', sid))),
     destroyBySub: async (sub) => destroyIndexed(subKey(await tag('sub', sub))),

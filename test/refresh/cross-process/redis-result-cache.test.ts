@@ -145,3 +145,30 @@ describe('redisResultCache when Redis is down', () => {
     expect(String((errors[0] as Error).message)).not.toContain('secret')
   })
 })
+
+describe('redisResultCache: the last value read is opened once per process', () => {
+  it('serves a repeated read from memory, but only for the very same value under the same key', async () => {
+    const cache = redisResultCache(io, { keyPrefix: 'memo-test:' })
+    const [a, b] = await Promise.all([refreshKey('memo-rt-a'), refreshKey('memo-rt-b')])
+    await cache.set(a, tokens(1), 60)
+    await cache.set(b, tokens(2), 60)
+    const first = await cache.get(a)
+    expect(first).toEqual(tokens(1))
+    // Callers own what they get: changing it does not change the next read.
+    first!.accessToken = 'changed'
+    expect(await cache.get(a)).toEqual(tokens(1))
+    // Another process replaced the value: the new one is read, not the remembered one.
+    await cache.set(a, tokens(3), 60)
+    expect(await cache.get(a)).toEqual(tokens(3))
+    // The two stored values swapped: neither opens under the other's key (nor from memory).
+    const names = await io.keys('memo-test:*:result')
+    const values = await Promise.all(names.map((name) => io.get(name)))
+    expect(names).toHaveLength(2)
+    const [first0, second0] = names as [string, string]
+    const [v0, v1] = values as [string, string]
+    await io.set(first0, v1)
+    await io.set(second0, v0)
+    expect(await cache.get(a)).toBeUndefined()
+    expect(await cache.get(b)).toBeUndefined()
+  })
+})

@@ -129,6 +129,85 @@ describe('cookieStore: small sessions', () => {
     }
   })
 
+  it('opens a new cookie once for concurrent requests, each getting its own copy', async () => {
+    const store = cookieStore({ secrets: [NEW] })
+    const browser = new Browser()
+    await saveInto(browser, store, makeSession(NOW))
+    const sealed = browser.cookies.get('sess') ?? ''
+    const results = await Promise.all([
+      ...Array.from({ length: 20 }, () => store.load(context(browser.jar(), NOW))),
+      // The same tag with other bytes, in the same burst: refused, and refuses nobody else.
+      store.load(context(new CookieJar(`sess=A${sealed.slice(1)}`), NOW)),
+    ])
+    const tampered = results.pop()
+    expect(tampered).toEqual({ session: null, reason: 'tampered' })
+    const sessions = results.map((r) => r.session)
+    expect(new Set(sessions).size).toBe(20)
+    for (const session of sessions) expect(session).toEqual(sessions[0])
+    expect(sessions[0]?.id).toBe(makeSession(NOW).id)
+  })
+
+  it('seals a burst of identical saves once, and any changed field anew', async () => {
+    const store = cookieStore({ secrets: [NEW] })
+    const saved = async (session: Session) => {
+      const browser = new Browser()
+      await saveInto(browser, store, session)
+      return browser.cookies.get('sess') ?? ''
+    }
+    const base = makeSession(NOW)
+    const first = await saved({ ...base, tokens: { ...base.tokens } })
+    expect(await saved({ ...base, tokens: { ...base.tokens } })).toBe(first)
+    const changes: Session[] = [
+      { ...base, tokens: { ...base.tokens, accessToken: `${base.tokens.accessToken}x` } },
+      { ...base, tokens: { ...base.tokens, expiresAt: (base.tokens.expiresAt ?? 0) + 1 } },
+      { ...base, tokens: { ...base.tokens, scope: 'openid other' } },
+      { ...base, sid: 'another-sid' },
+      { ...base, version: base.version + 1 },
+      { ...base, expiresAt: base.expiresAt - 1 },
+      // Fields added after the burst check was written: each must count as a change.
+      { ...base, lastSeenAt: NOW + 1 },
+      { ...base, acr: 'urn:example:mfa' },
+      { ...base, authTime: Math.floor(NOW / 1000) },
+      { ...base, userAgent: 'Mozilla/5.0' },
+      { ...base, data: { theme: 'dark' } },
+    ]
+    for (const changed of changes) {
+      const expected = { ...changed, version: changed.version + 1 } // save bumps it in place
+      const value = await saved(changed)
+      expect(value).not.toBe(first)
+      const loaded = await store.load(context(new CookieJar(`sess=${value}`), NOW))
+      expect(loaded.session).toEqual(expected)
+    }
+    // App data changed in place between two saves of the same object: sealed anew, never stale.
+    const data = { theme: 'dark' }
+    const before = await saved({ ...base, data, tokens: { ...base.tokens } })
+    data.theme = 'light'
+    const after = await saved({ ...base, data, tokens: { ...base.tokens } })
+    expect(after).not.toBe(before)
+    const reloaded = await store.load(context(new CookieJar(`sess=${after}`), NOW))
+    expect(reloaded.session?.data).toEqual({ theme: 'light' })
+  })
+
+  it('serves a cached session only for the very same cookie, not one that shares its tag', async () => {
+    const store = cookieStore({ secrets: [NEW] })
+    const browser = new Browser()
+    await saveInto(browser, store, makeSession(NOW))
+    const sealed = browser.cookies.get('sess') ?? ''
+    expect((await store.load(context(browser.jar(), NOW))).session).not.toBeNull() // now cached
+    // Same last 22 characters (the GCM tag, the cache's key), one ciphertext character changed.
+    const segments = sealed.split('.')
+    const ciphertext = segments[3] ?? ''
+    const flipped = ciphertext[0] === 'A' ? 'B' : 'A'
+    segments[3] = flipped + ciphertext.slice(1)
+    const twin = segments.join('.')
+    expect(twin.slice(-22)).toBe(sealed.slice(-22))
+    expect(await store.load(context(new CookieJar(`sess=${twin}`), NOW))).toEqual({
+      session: null,
+      reason: 'tampered',
+    })
+    expect((await store.load(context(browser.jar(), NOW))).session).not.toBeNull()
+  })
+
   it('answers tampered for a sealed value that is not a session', async () => {
     // Same secret, same purpose, but a payload decodeSession refuses.
     const { createSealer } = await import('../../../src/session/codec.js')

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { CookieJar } from '../../../src/request/cookie-jar.js'
-import { memoryStore } from '../../../src/stores/memory/index.js'
-import { Browser, context, makeSession, without } from '../../fixtures/store-helpers.js'
+import { CookieJar } from '../../src/request/cookie-jar.js'
+import { memoryStore } from '../../src/stores/memory/index.js'
+import { Browser, context, makeSession, without } from '../fixtures/store-helpers.js'
 
 const NOW = 1_700_000_000
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import { CookieTooLargeError } from '../../src/errors.js'
-import { CookieJar } from '../../src/request/cookie-jar.js'
-import { createSealer } from '../../src/session/codec.js'
-import { cookieStore } from '../../src/stores/cookie/index.js'
-import { Browser, context, makeSession, noise } from '../fixtures/store-helpers.js'
+import { CookieTooLargeError } from '../../../src/errors.js'
+import { CookieJar } from '../../../src/request/cookie-jar.js'
+import { createSealer } from '../../../src/session/codec.js'
+import { cookieStore } from '../../../src/stores/cookie/index.js'
+import { Browser, context, makeSession, noise } from '../../fixtures/store-helpers.js'
 
 const NOW = 1_700_000_000
 const S = 'n'.repeat(32)

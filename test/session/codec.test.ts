@@ -1,7 +1,7 @@
 import { base64url } from 'jose'
 import { describe, expect, it } from 'vitest'
-import { SealError } from '../../../src/errors.js'
-import { createSealer } from '../../../src/session/codec.js'
+import { SealError } from '../../src/errors.js'
+import { createSealer } from '../../src/session/codec.js'
 
 const OLD = 'o'.repeat(32)
 const NEW = 'n'.repeat(32)
