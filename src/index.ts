@@ -67,9 +67,11 @@ export type { ResourceToken, Session, SessionData } from './session/session.js'
 export type { SessionEndReason, SessionEvents } from './session/events.js'
 export type { TokenSet } from './tokens/token-set.js'
 export type {
+  IdTokenClaims,
   JsonObject,
   JsonValue,
   JwtClaims,
+  TokenResponse,
   UserInfoAddress,
   UserInfoClaims,
 } from './tokens/claims.js'

@@ -87,6 +87,44 @@ export interface UserInfoClaims {
   readonly [claim: string]: JsonValue | undefined
 }
 
+/**
+ * The validated claims of an ID token (OpenID Connect Core §2). The same shape as
+ * `oauth4webapi`'s `IDToken`.
+ *
+ * @see https://openid.net/specs/openid-connect-core-1_0.html#IDToken
+ */
+export interface IdTokenClaims {
+  readonly iss: string
+  readonly sub: string
+  readonly aud: string | string[]
+  readonly iat: number
+  readonly exp: number
+  readonly nonce?: string
+  readonly auth_time?: number
+  readonly azp?: string
+  /** Any other claim. */
+  readonly [claim: string]: JsonValue | undefined
+}
+
+/**
+ * A successful token endpoint response (RFC 6749 §5.1), as validated. The same shape as
+ * `oauth4webapi`'s `TokenEndpointResponse`.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.1
+ */
+export interface TokenResponse {
+  readonly access_token: string
+  readonly expires_in?: number
+  readonly id_token?: string
+  readonly refresh_token?: string
+  readonly scope?: string
+  readonly authorization_details?: JsonObject[]
+  /** Lower-cased: `bearer`, `dpop`, or as the provider said. */
+  readonly token_type: string
+  /** Any other parameter. */
+  readonly [parameter: string]: JsonValue | undefined
+}
+
 /** The last few tokens decoded (compared by `===`: the requests of a burst share one string). */
 const recent: { token: string; claims: Readonly<JwtClaims> | undefined }[] = []
 const KEPT = 8
