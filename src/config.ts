@@ -119,6 +119,7 @@ export interface ResourcesConfig {
 
 /** Where the library writes what an operator should see (a misconfiguration). */
 export interface Logger {
+  /** One operator-facing warning; never contains a token, cookie value or secret. */
   warn(message: string): void
 }
 

@@ -1,7 +1,7 @@
 /**
  * oidc-session: OpenID Connect relying-party sessions for any server.
  *
- * @packageDocumentation
+ * @module oidc-session
  */
 export { createOidcSession } from './session/manager.js'
 export type {

@@ -5,14 +5,15 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { expectTypeOf } from 'expect-type'
-import express from 'express'
-import Fastify from 'fastify'
+import express, { type RequestHandler } from 'express'
+import Fastify, { type preHandlerAsyncHookHandler } from 'fastify'
 import { Hono } from 'hono'
 import Koa from 'koa'
 import type {
   AuthFailureReason,
   AuthSuccessReason,
   OidcSession,
+  ProtectOptions,
   Session,
   StepUpFailureReason,
 } from 'oidc-session'
@@ -20,6 +21,7 @@ import * as forExpress from 'oidc-session/express'
 import * as forFastify from 'oidc-session/fastify'
 import * as forHono from 'oidc-session/hono'
 import * as forKoa from 'oidc-session/koa'
+import * as forNext from 'oidc-session/next'
 import * as forNode from 'oidc-session/node'
 import type { OidcContext, ProtectedOidcContext } from 'oidc-session/node'
 
@@ -132,3 +134,79 @@ expectTypeOf(forNode.authenticate(auth, req, res)).resolves.toEqualTypeOf<OidcCo
 expectTypeOf(forNode.handler(auth)).toEqualTypeOf<
   (req: IncomingMessage, res: ServerResponse) => void
 >()
+
+// Step-up: every protect() takes { acr, maxAge, claims } — in both call forms where there are two.
+const stepUp = { acr: ['urn:example:mfa'], maxAge: 300 } satisfies ProtectOptions
+app.get('/admin', forExpress.protect(auth, stepUp), (req) => {
+  expectTypeOf(req.oidc).toEqualTypeOf<OidcContext | undefined>()
+})
+app.get(
+  '/admin/:id',
+  forExpress.protect<{ id: string }>(
+    auth,
+    (req) => {
+      expectTypeOf(req.params.id).toEqualTypeOf<string>()
+      expectTypeOf(req.oidc.session).toEqualTypeOf<Session>()
+    },
+    { acr: 'urn:example:mfa', claims: (claims) => claims.admin === true },
+  ),
+)
+expectTypeOf(forExpress.protect(auth, stepUp)).toEqualTypeOf<RequestHandler>()
+// @ts-expect-error — acr is a string or a list of strings
+forExpress.protect(auth, { acr: 2 })
+// @ts-expect-error — options come last, after the handler
+forExpress.protect(auth, stepUp, () => undefined)
+
+new Koa<object>().use(forKoa.protect(auth, stepUp)).use((ctx) => {
+  expectTypeOf(ctx.state.oidc.session).toEqualTypeOf<Session>()
+})
+new Koa().use(
+  forKoa.protect(
+    auth,
+    (ctx) => {
+      expectTypeOf(ctx.state.oidc.session).toEqualTypeOf<Session>()
+    },
+    stepUp,
+  ),
+)
+// @ts-expect-error — maxAge is a number of seconds
+forKoa.protect(auth, { maxAge: '5m' })
+
+fastify.get('/admin', { preHandler: forFastify.protect(auth, stepUp) }, async (request) => {
+  expectTypeOf(request.oidc).toEqualTypeOf<OidcContext | null>()
+  return ''
+})
+fastify.get<{ Params: { id: string } }>(
+  '/admin/:id',
+  forFastify.protect(
+    auth,
+    async (request) => {
+      expectTypeOf(request.params.id).toEqualTypeOf<string>()
+      expectTypeOf(request.oidc.session).toEqualTypeOf<Session>()
+      return request.params.id
+    },
+    stepUp,
+  ),
+)
+expectTypeOf(forFastify.protect(auth, stepUp)).toEqualTypeOf<preHandlerAsyncHookHandler>()
+
+new Hono().get('/admin', forHono.protect(auth, stepUp), (c) => {
+  expectTypeOf(c.get('oidc').session).toEqualTypeOf<Session>()
+  return c.text(c.get('oidc').session.sub)
+})
+// @ts-expect-error — claims is a record or a predicate
+forHono.protect(auth, { claims: 'admin' })
+
+expectTypeOf(forNode.protect(auth, req, res, stepUp)).resolves.toEqualTypeOf<
+  ProtectedOidcContext | undefined
+>()
+
+// Next: the proxy's protect() answers per request: false, true, or the step-up options.
+forNext.oidcProxy(auth, {
+  protect: (request) => (request.nextUrl.pathname.startsWith('/admin') ? stepUp : true),
+})
+expectTypeOf<ReturnType<NonNullable<forNext.ProxyOptions['protect']>>>().toEqualTypeOf<
+  boolean | ProtectOptions
+>()
+// @ts-expect-error — a string is neither a decision nor options
+forNext.oidcProxy(auth, { protect: () => 'yes' })

@@ -1,7 +1,7 @@
 /**
  * `oidc-session/ajax`: the request classifier alone, for edge middleware and front proxies.
  *
- * @packageDocumentation
+ * @module oidc-session/ajax
  */
 export { classifyRequest, isAjax } from '../request/is-ajax.js'
 export type { AjaxReason, ClassifyOptions } from '../request/is-ajax.js'

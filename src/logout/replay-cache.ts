@@ -18,7 +18,9 @@ import { BoundedMap } from '../lib/bounded-map.js'
  *   token is accepted (idempotent).
  */
 export interface ReplayCache {
+  /** Record `key` for `ttlSeconds`: `true` when it was new, `false` for a replay (atomic). */
   claim(key: string, ttlSeconds: number): Promise<boolean>
+  /** Forget a claim whose work failed, so a retry is accepted; idempotent. */
   release(key: string): Promise<void>
 }
 

@@ -33,7 +33,9 @@ export interface RevocationEntry {
  * cannot promise.
  */
 export interface RevocationList {
+  /** Record `entry` for `ttlSeconds`; of two entries for one kind and value the later `notBefore` wins. */
   add(entry: RevocationEntry, ttlSeconds: number): Promise<void>
+  /** The recorded times for a session's `sub`, `sid` and id, where there are any. */
   notBefore(keys: {
     sub: string
     sid?: string

@@ -3,7 +3,7 @@
  * metrics from the session events. `@opentelemetry/api` is an optional peer dependency; the core
  * never imports this module.
  *
- * @module
+ * @module oidc-session/otel
  */
 import {
   metrics,

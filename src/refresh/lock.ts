@@ -23,8 +23,11 @@ export interface LockLease {
  * @see {@link runExclusive} for the protocol built on it
  */
 export interface RefreshLock {
+  /** Take the lock for `leaseMs` (renewed while held); `null` when another holder has it. */
   acquire(key: string, leaseMs: number): Promise<LockLease | null>
+  /** Resolve when `key` is released, its holder's lease runs out, or after `timeoutMs`. */
   waitForRelease(key: string, timeoutMs: number): Promise<void>
+  /** The lease the lock was configured with (ms); callers use it as their default. */
   readonly leaseMs?: number
   /** `false` for a lock only this process sees. Default (absent): shared. */
   readonly shared?: boolean

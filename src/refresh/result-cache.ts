@@ -21,8 +21,11 @@ import type { TokenSet } from '../tokens/token-set.js'
  * - `delete` forgets `key` (logout drops the results of the grant it ends); idempotent.
  */
 export interface ResultCache {
+  /** The tokens stored under `key`, or `undefined`. */
   get(key: string): Promise<TokenSet | undefined>
+  /** Store `tokens` under `key` for `ttlSeconds`, replacing any previous value. */
   set(key: string, tokens: TokenSet, ttlSeconds: number): Promise<void>
+  /** Forget `key`; idempotent. */
   delete(key: string): Promise<void>
   /** `false` for a cache only this process sees. Default (absent): shared. */
   readonly shared?: boolean

@@ -3,7 +3,7 @@
  * and middleware that protects routes or makes login optional. Built on `oidc-session/node`; it
  * imports no Express code at run time.
  *
- * @module
+ * @module oidc-session/express
  */
 import type { NextFunction, Request, RequestHandler, Response as ExpressResponse } from 'express'
 import type { ParamsDictionary } from 'express-serve-static-core'
@@ -161,26 +161,30 @@ export function authenticate(auth: OidcSession, handler?: AuthenticatedHandler):
  * cookies are appended to whatever the route sends.
  *
  * - `protect(auth)`: middleware; `req.oidc` is then typed optional.
- * - `protect(auth, handler)`: a route handler whose `req.oidc.session` is typed as present (no
- *   `!`), async allowed on Express 4 too.
+ * - `protect(auth, { acr, maxAge, claims })`: the same middleware with step-up (see
+ *   `OidcSession.protect`): a session whose authentication falls short gets `401` with
+ *   `WWW-Authenticate: Bearer error="insufficient_user_authentication"` (API call) or `302` to a
+ *   login asking for `acr_values` / `max_age` (navigation).
+ * - `protect(auth, handler, options?)`: a route handler whose `req.oidc.session` is typed as
+ *   present (no `!`), async allowed on Express 4 too.
  *
  * @param auth from `createOidcSession`
+ * @param options what the session's authentication must satisfy (step-up, RFC 9470)
  * @returns the middleware
  * @example
  * ```ts
  * app.get('/orders', protect(auth), listOrders) // req.oidc?.session in listOrders
+ * app.use('/admin', protect(auth, { acr: ['urn:example:mfa'] }))
  * ```
  */
-export function protect(auth: OidcSession): RequestHandler
+export function protect(auth: OidcSession, options?: ProtectOptions): RequestHandler
 /**
  * Protect a route: continue with the session in `req.oidc`, or answer for it — 401 JSON to API
  * calls, 302 to login for navigations, 503 when the provider or store is down. Refreshed-session
  * cookies are appended to whatever the route sends.
  *
- * - `protect(auth)`: middleware; `req.oidc` is then typed optional.
  * - `protect(auth, handler)`: a route handler whose `req.oidc.session` is typed as present (no
  *   `!`), async allowed on Express 4 too.
- *
  * - `protect(auth, handler, { acr, maxAge, claims })`: step-up (see `OidcSession.protect`).
  *
  * @param auth from `createOidcSession`
@@ -200,9 +204,11 @@ export function protect<P = ParamsDictionary>(
 ): RequestHandler<P>
 export function protect(
   auth: OidcSession,
-  handler?: ProtectedHandler,
-  options?: ProtectOptions,
+  handlerOrOptions?: ProtectedHandler | ProtectOptions,
+  stepUp?: ProtectOptions,
 ): RequestHandler {
+  const handler = typeof handlerOrOptions === 'function' ? handlerOrOptions : undefined
+  const options = typeof handlerOrOptions === 'function' ? stepUp : handlerOrOptions
   return (req, res, next) =>
     guard(auth, req, res, next, async () => {
       const result = await auth.protect(fromNodeRequest(req), options)

@@ -6,7 +6,7 @@
  * the plugin carries the metadata `fastify-plugin` would add (not encapsulated, Fastify 4.x or
  * 5.x), so it needs no dependency.
  *
- * @module
+ * @module oidc-session/fastify
  */
 import type {
   FastifyInstance,
@@ -22,7 +22,7 @@ import type {
 } from 'fastify'
 import { OidcSessionError } from '../../errors.js'
 import { MAX_FORM_BYTES } from '../../request/form.js'
-import type { OidcSession } from '../../session/types.js'
+import type { OidcSession, ProtectOptions } from '../../session/types.js'
 import { toContext, type OidcContext, type ProtectedOidcContext } from '../context.js'
 import { fromNodeRequest } from '../node/index.js'
 
@@ -141,9 +141,9 @@ export const oidcPlugin: FastifyPluginAsync<OidcPluginOptions> = Object.assign(p
   [Symbol.for('plugin-meta')]: { fastify: '4.x || 5.x', name: 'oidc-session' },
 })
 
-function protectHook(auth: OidcSession): preHandlerAsyncHookHandler {
+function protectHook(auth: OidcSession, options?: ProtectOptions): preHandlerAsyncHookHandler {
   return async (request, reply) => {
-    const result = await auth.protect(fromNodeRequest(request.raw))
+    const result = await auth.protect(fromNodeRequest(request.raw), options)
     if (!result.ok) return reply.send(result.response)
     forward(reply, result.headers)
     request.oidc = toContext(result)
@@ -183,45 +183,56 @@ function wrap(
  *
  * - `protect(auth)`: a preHandler (`{ preHandler: protect(auth) }`, or `addHook('preHandler', …)`
  *   for a whole encapsulated context); `request.oidc` is then typed `OidcContext | null`.
- * - `protect(auth, handler)`: a route handler whose `request.oidc.session` is typed as present; an
- *   `OidcSessionError` it throws (such as `auth.userinfo()` failing) becomes its answer.
+ * - `protect(auth, { acr, maxAge, claims })`: the same preHandler with step-up (see
+ *   `OidcSession.protect`): a session whose authentication falls short gets `401` with
+ *   `WWW-Authenticate: Bearer error="insufficient_user_authentication"` (API call) or `302` to a
+ *   login asking for `acr_values` / `max_age` (navigation).
+ * - `protect(auth, handler, options?)`: a route handler whose `request.oidc.session` is typed as
+ *   present; an `OidcSessionError` it throws (such as `auth.userinfo()` failing) becomes its
+ *   answer.
  *
  * @param auth from `createOidcSession`
+ * @param options what the session's authentication must satisfy (step-up, RFC 9470)
  * @returns the preHandler
  * @example
  * ```ts
  * app.get('/orders', { preHandler: protect(auth) }, listOrders) // request.oidc set
+ * app.get('/admin', { preHandler: protect(auth, { acr: ['urn:example:mfa'] }) }, showAdmin)
  * ```
  */
-export function protect(auth: OidcSession): preHandlerAsyncHookHandler
+export function protect(auth: OidcSession, options?: ProtectOptions): preHandlerAsyncHookHandler
 /**
  * Protect a route: continue with the session in `request.oidc`, or answer for it — 401 JSON to
  * API calls, 302 to login for navigations, 503 when the provider or store is down. Refreshed-
  * session cookies are added to the reply.
  *
- * - `protect(auth)`: a preHandler (`{ preHandler: protect(auth) }`, or `addHook('preHandler', …)`
- *   for a whole encapsulated context); `request.oidc` is then typed `OidcContext | null`.
  * - `protect(auth, handler)`: a route handler whose `request.oidc.session` is typed as present; an
  *   `OidcSessionError` it throws (such as `auth.userinfo()` failing) becomes its answer.
+ * - `protect(auth, handler, { acr, maxAge, claims })`: step-up (see `OidcSession.protect`).
  *
  * @param auth from `createOidcSession`
  * @param handler the route handler to run with the session
+ * @param options what the session's authentication must satisfy (step-up, RFC 9470)
  * @returns the route handler
  * @example
  * ```ts
  * app.get('/api/me', protect(auth, (request) => ({ sub: request.oidc.session.sub })))
+ * app.get('/api/admin', protect(auth, async () => ({ ok: true }), { acr: ['urn:example:mfa'] }))
  * ```
  */
 export function protect<RouteGeneric extends RouteGenericInterface = RouteGenericInterface>(
   auth: OidcSession,
   handler: ProtectedHandler<RouteGeneric>,
+  options?: ProtectOptions,
 ): RouteHandler<RouteGeneric>
 export function protect(
   auth: OidcSession,
-  handler?: ProtectedHandler,
+  handlerOrOptions?: ProtectedHandler | ProtectOptions,
+  stepUp?: ProtectOptions,
 ): preHandlerAsyncHookHandler | RouteHandlerMethod {
-  const hook = protectHook(auth)
-  return handler ? wrap(auth, hook, handler as never) : hook
+  if (typeof handlerOrOptions === 'function')
+    return wrap(auth, protectHook(auth, stepUp), handlerOrOptions as never)
+  return protectHook(auth, handlerOrOptions)
 }
 
 /**

@@ -5,11 +5,11 @@
  * (`@hono/node-server`), Bun, Deno, Cloudflare Workers and every other Hono runtime, and imports
  * no Hono code at run time.
  *
- * @module
+ * @module oidc-session/hono
  */
 import type { Context, MiddlewareHandler } from 'hono'
 import { OidcSessionError } from '../../errors.js'
-import type { OidcSession } from '../../session/types.js'
+import type { OidcSession, ProtectOptions } from '../../session/types.js'
 import { toContext, type OidcContext, type ProtectedOidcContext } from '../context.js'
 
 export type { OidcContext, ProtectedOidcContext }
@@ -94,16 +94,26 @@ export function authenticate(auth: OidcSession): MiddlewareHandler<{ Variables: 
  * API calls, 302 to login for navigations, 503 when the provider or store is down. Refreshed-
  * session cookies are appended to the route's response.
  *
+ * With `{ acr, maxAge, claims }` it asks for step-up (see `OidcSession.protect`): a session whose
+ * authentication falls short gets `401` with `WWW-Authenticate: Bearer
+ * error="insufficient_user_authentication"` (API call) or `302` to a login asking for
+ * `acr_values` / `max_age` (navigation).
+ *
  * @param auth from `createOidcSession`
+ * @param options what the session's authentication must satisfy (step-up, RFC 9470)
  * @returns the middleware, typed `MiddlewareHandler<{ Variables: ProtectedVariables }>`
  * @example
  * ```ts
  * app.get('/api/me', protect(auth), (c) => c.json({ sub: c.get('oidc').session.sub }))
+ * app.get('/api/admin', protect(auth, { acr: ['urn:example:mfa'] }), (c) => c.json({ ok: true }))
  * ```
  */
-export function protect(auth: OidcSession): MiddlewareHandler<{ Variables: ProtectedVariables }> {
+export function protect(
+  auth: OidcSession,
+  options?: ProtectOptions,
+): MiddlewareHandler<{ Variables: ProtectedVariables }> {
   return async (c, next) => {
-    const result = await auth.protect(c.req.raw)
+    const result = await auth.protect(c.req.raw, options)
     if (!result.ok) return result.response
     c.set('oidc', toContext(result))
     await next()

@@ -3,13 +3,13 @@
  * middleware that protects routes or makes login optional, with the session in `ctx.state.oidc`.
  * Built on `oidc-session/node`; it imports no Koa code at run time.
  *
- * @module
+ * @module oidc-session/koa
  */
 import { Readable } from 'node:stream'
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web'
 import type { DefaultContext, Middleware, ParameterizedContext } from 'koa'
 import { OidcSessionError } from '../../errors.js'
-import type { OidcSession } from '../../session/types.js'
+import type { OidcSession, ProtectOptions } from '../../session/types.js'
 import { toContext, type OidcContext, type ProtectedOidcContext } from '../context.js'
 import { appendSetCookies, fromNodeRequest, pathOf, toHandlerRequest } from '../node/index.js'
 
@@ -144,44 +144,57 @@ export function authenticate(
  * session cookies go out with whatever the route answers (even after `ctx.set('Set-Cookie', …)`).
  *
  * - `protect(auth)`: middleware typed `Middleware<ProtectedState>`.
- * - `protect(auth, handler)`: runs `handler` with `ctx.state.oidc.session` typed as present.
+ * - `protect(auth, { acr, maxAge, claims })`: the same with step-up (see `OidcSession.protect`):
+ *   a session whose authentication falls short gets `401` with `WWW-Authenticate: Bearer
+ *   error="insufficient_user_authentication"` (API call) or `302` to a login asking for
+ *   `acr_values` / `max_age` (navigation).
+ * - `protect(auth, handler, options?)`: runs `handler` with `ctx.state.oidc.session` typed as
+ *   present.
  *
  * @param auth from `createOidcSession`
+ * @param options what the session's authentication must satisfy (step-up, RFC 9470)
  * @returns the middleware
  * @example
  * ```ts
  * new Koa<object>().use(protect(auth)).use((ctx) => { ctx.body = ctx.state.oidc.session.sub })
+ * router.get('/admin', protect(auth, { acr: ['urn:example:mfa'] }), showAdmin)
  * ```
  */
-export function protect(auth: OidcSession): Middleware<ProtectedState>
+export function protect(auth: OidcSession, options?: ProtectOptions): Middleware<ProtectedState>
 /**
  * Protect a route: continue with the session in `ctx.state.oidc`, or answer for it — 401 JSON to
  * API calls, 302 to login for navigations, 503 when the provider or store is down. Refreshed-
  * session cookies go out with whatever the route answers (even after `ctx.set('Set-Cookie', …)`).
  *
- * - `protect(auth)`: middleware typed `Middleware<ProtectedState>`.
  * - `protect(auth, handler)`: runs `handler` with `ctx.state.oidc.session` typed as present.
+ * - `protect(auth, handler, { acr, maxAge, claims })`: step-up (see `OidcSession.protect`).
  *
  * @param auth from `createOidcSession`
  * @param handler the middleware to run with the session
+ * @param options what the session's authentication must satisfy (step-up, RFC 9470)
  * @returns the middleware
  * @example
  * ```ts
  * const me = protect(auth, (ctx) => {
  *   ctx.body = { sub: ctx.state.oidc.session.sub }
  * })
+ * const admin = protect(auth, (ctx) => { ctx.body = { ok: true } }, { acr: ['urn:example:mfa'] })
  * ```
  */
 export function protect<StateT = object, ContextT = DefaultContext>(
   auth: OidcSession,
   handler: Middleware<StateT & ProtectedState, ContextT>,
+  options?: ProtectOptions,
 ): Middleware<StateT, ContextT>
 export function protect(
   auth: OidcSession,
-  handler?: Middleware<ProtectedState>,
+  handlerOrOptions?: Middleware<ProtectedState> | ProtectOptions,
+  stepUp?: ProtectOptions,
 ): Middleware<ProtectedState> {
+  const handler = typeof handlerOrOptions === 'function' ? handlerOrOptions : undefined
+  const options = typeof handlerOrOptions === 'function' ? stepUp : handlerOrOptions
   return async (ctx, next) => {
-    const result = await auth.protect(fromNodeRequest(ctx.req))
+    const result = await auth.protect(fromNodeRequest(ctx.req), options)
     if (!result.ok) return sendWebResponse(ctx, result.response)
     appendSetCookies(ctx.res, result.headers)
     ctx.state.oidc = toContext(result)

@@ -5,7 +5,7 @@
  * *and* to the rest of the same request; `getSession()` / `getAccessToken()` for Server
  * Components, Route Handlers and Server Actions; and route handlers for apps without a proxy.
  *
- * @packageDocumentation
+ * @module oidc-session/next
  */
 import { parseSetCookie } from 'cookie'
 // With the `.js` extension: `next` has no `exports` map, so an ES module (and a TypeScript project
@@ -15,7 +15,12 @@ import { NextResponse, type NextFetchEvent, type NextRequest } from 'next/server
 import { invalidArg, SessionRequiredError, type OidcSessionError } from '../../errors.js'
 import { forwardCookies } from '../../request/forward-cookies.js'
 import type { Session } from '../../session/session.js'
-import type { AuthFailureReason, AuthSuccessReason, OidcSession } from '../../session/types.js'
+import type {
+  AuthFailureReason,
+  AuthSuccessReason,
+  OidcSession,
+  ProtectOptions,
+} from '../../session/types.js'
 
 /**
  * The session manager, or a function returning it. A function lets the app create it on first
@@ -34,8 +39,18 @@ export interface ProxyOptions {
    * API calls, `302` to the login route for navigations (`isAjax`), `503` when the provider or the
    * store is down. Default: every request the proxy's `matcher` sends to it, except the auth
    * routes. Requests that do not need a session still get their session refreshed when due.
+   *
+   * Return `{ acr, maxAge, claims }` instead of `true` to ask for step-up on that request (see
+   * `OidcSession.protect`): a session whose authentication falls short gets `401` with
+   * `WWW-Authenticate: Bearer error="insufficient_user_authentication"` (API call) or `302` to a
+   * login asking for `acr_values` / `max_age` (navigation); a claim mismatch gets `403`.
+   *
+   * @example
+   * ```ts
+   * protect: (req) => (req.nextUrl.pathname.startsWith('/admin') ? { acr: ['urn:example:mfa'] } : true)
+   * ```
    */
-  protect?: (request: NextRequest) => boolean
+  protect?: (request: NextRequest) => boolean | ProtectOptions
 }
 
 /**
@@ -88,7 +103,14 @@ function forward(request: NextRequest, setCookies: Headers): NextResponse {
  * import { oidcProxy } from 'oidc-session/next'
  * import { getAuth } from './lib/auth'
  *
- * export const proxy = oidcProxy(getAuth, { protect: (req) => req.nextUrl.pathname !== '/about' })
+ * export const proxy = oidcProxy(getAuth, {
+ *   protect: (req) =>
+ *     req.nextUrl.pathname === '/about'
+ *       ? false
+ *       : req.nextUrl.pathname.startsWith('/admin')
+ *         ? { acr: ['urn:example:mfa'] } // step-up
+ *         : true,
+ * })
  * export const config = { matcher: ['/', '/api/:path*', '/login', '/callback', '/logout', '/backchannel-logout'] }
  * ```
  * @see https://nextjs.org/docs/app/api-reference/file-conventions/proxy
@@ -108,8 +130,10 @@ export function oidcProxy(
     try {
       const routed = await manager.handler(request, keep)
       if (routed) return routed
-      if (protect(request)) {
-        const result = await manager.protect(request, keep)
+      const needs = protect(request)
+      if (needs) {
+        const stepUp = typeof needs === 'object' ? needs : {}
+        const result = await manager.protect(request, { ...stepUp, ...keep })
         return result.ok ? forward(request, result.headers) : result.response
       }
       return forward(request, (await manager.authenticate(request, keep)).headers)

@@ -3,7 +3,7 @@
  * `Response`s (and `Set-Cookie` lines) back out — every `Set-Cookie` line kept, bodies streamed,
  * `HEAD` answered without one. The Express, Koa and Fastify adapters build on it.
  *
- * @module
+ * @module oidc-session/node
  */
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http'
 import { Readable } from 'node:stream'
@@ -12,7 +12,7 @@ import type { ReadableStream as NodeReadableStream } from 'node:stream/web'
 import { OidcSessionError } from '../../errors.js'
 import type { FormRequest } from '../../request/form.js'
 import type { RequestLike } from '../../request/headers.js'
-import type { OidcSession } from '../../session/types.js'
+import type { OidcSession, ProtectOptions } from '../../session/types.js'
 import { toContext, type OidcContext, type ProtectedOidcContext } from '../context.js'
 
 export type { OidcContext, ProtectedOidcContext }
@@ -263,23 +263,32 @@ export async function sendWebResponse(res: ServerResponse, response: Response): 
  * calls, 302 to login for navigations, 503 when the provider or store is down) is sent and
  * `undefined` returned.
  *
+ * With `{ acr, maxAge, claims }` it asks for step-up (see `OidcSession.protect`): a session whose
+ * authentication falls short gets `401` with `WWW-Authenticate: Bearer
+ * error="insufficient_user_authentication"` (API call) or `302` to a login asking for
+ * `acr_values` / `max_age` (navigation).
+ *
  * @param auth from `createOidcSession`
  * @param req the Node request
  * @param res the Node response
+ * @param options what the session's authentication must satisfy (step-up, RFC 9470)
  * @returns the {@link ProtectedOidcContext}, or `undefined` when the answer has been sent
  * @example
  * ```ts
  * const oidc = await protect(auth, req, res)
  * if (!oidc) return
  * res.end(`hello ${oidc.session.sub}`)
+ * // step-up for an admin route
+ * const admin = await protect(auth, req, res, { acr: ['urn:example:mfa'] })
  * ```
  */
 export async function protect(
   auth: OidcSession,
   req: NodeRequest,
   res: ServerResponse,
+  options?: ProtectOptions,
 ): Promise<ProtectedOidcContext | undefined> {
-  const result = await auth.protect(fromNodeRequest(req))
+  const result = await auth.protect(fromNodeRequest(req), options)
   if (!result.ok) {
     await sendWebResponse(res, result.response)
     return undefined
@@ -370,7 +379,21 @@ export function handler(
   }
 }
 
-/** @deprecated Use {@link sendWebResponse}. */
+/**
+ * @deprecated Use {@link sendWebResponse}.
+ * @example
+ * ```ts
+ * const response = await auth.handler(toWebRequest(req))
+ * if (response) return sendWebResponse(res, response) // was: sendResponse(res, response)
+ * ```
+ */
 export const sendResponse: typeof sendWebResponse = sendWebResponse
-/** @deprecated Use {@link appendSetCookies}. */
+/**
+ * @deprecated Use {@link appendSetCookies}.
+ * @example
+ * ```ts
+ * const { headers } = await auth.accessToken(fromNodeRequest(req))
+ * appendSetCookies(res, headers) // was: applySetCookies(res, headers)
+ * ```
+ */
 export const applySetCookies: (res: ServerResponse, headers: Headers) => void = appendSetCookies
