@@ -1,5 +1,12 @@
 import { defineConfig } from 'tsup'
 
+/**
+ * The dependencies published only as ES modules. The CommonJS build bundles them (a CJS consumer
+ * — Jest, `node --no-experimental-require-module`, Node < 20.19 — cannot `require()` them); the ESM
+ * build keeps them as imports, so an ESM consumer shares one copy with the rest of its graph.
+ */
+const esmOnly = ['jose', 'oauth4webapi']
+
 export default defineConfig({
   entry: {
     index: 'src/index.ts',
@@ -20,12 +27,18 @@ export default defineConfig({
   // All of src/ with Node's types (the Redis subpath and adapters use node:*); the core is checked
   // without them by `tsc -p tsconfig.json`.
   tsconfig: 'tsconfig.build.json',
+  // The declarations import no type from the ESM-only dependencies (the public claim types are
+  // declared in src/tokens/claims.ts): a `.d.cts` importing an ES module is error TS1479 for a
+  // `module: node16` CommonJS consumer that type-checks libraries. test/package/ checks both.
   dts: true,
   sourcemap: true,
   clean: true,
   target: 'es2022',
   splitting: true,
   treeshake: true,
+  // Peer dependencies and Node built-ins are never bundled, in either format; nor is `#seal`,
+  // which Node resolves at run time through package.json "imports" (node → seal-node, else
+  // seal-web), per format.
   external: [
     '@opentelemetry/api',
     'express',
@@ -39,4 +52,11 @@ export default defineConfig({
     /^node:/,
     '#seal',
   ],
+  // The ESM-only dependencies: bundled into the CJS build only. tsup runs esbuild in ESM mode for
+  // both formats (then converts the CJS chunks), so the ESM build marks them external through
+  // esbuild's own `external`, which applies after tsup's plugin lets `noExternal` imports through.
+  noExternal: esmOnly.map((name) => new RegExp(`^${name}(?:/|$)`)),
+  esbuildOptions(options, { format }) {
+    if (format === 'esm') options.external = [...(options.external ?? []), ...esmOnly]
+  },
 })

@@ -29,6 +29,18 @@ import type { SessionStore } from './stores/types.js'
 export type ClientAuthMethod =
   'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none'
 
+/**
+ * A WebCrypto `CryptoKey`, declared by its shape: a Node project compiled without the DOM library
+ * (`lib: ["es2022"]`, `types: ["node"]`) has no global `CryptoKey` type, and the declarations must
+ * type-check there too. Every `CryptoKey` is one — from `crypto.subtle`, Node's `webcrypto`, `jose`.
+ */
+export interface WebCryptoKey {
+  readonly type: string
+  readonly algorithm: { readonly name: string }
+  readonly extractable: boolean
+  readonly usages: readonly string[]
+}
+
 /** The relying party's registration at the provider. */
 export interface ClientConfig {
   /** `client_id`. */
@@ -38,7 +50,7 @@ export interface ClientConfig {
   /** Defaults to `client_secret_basic` with a secret, `private_key_jwt` with a key, else `none`. */
   authMethod?: ClientAuthMethod
   /** Private key for `private_key_jwt` (a WebCrypto `CryptoKey`, with an optional `kid`). */
-  privateKey?: CryptoKey | { key: CryptoKey; kid?: string }
+  privateKey?: WebCryptoKey | { key: WebCryptoKey; kid?: string }
   /** Expected `id_token_signed_response_alg` when the provider does not use RS256. */
   idTokenSignedResponseAlg?: string
 }
@@ -541,7 +553,10 @@ function resolveClient(input: unknown): ProviderClient {
     id: client.id,
     authMethod,
     ...(client.secret !== undefined ? { secret: client.secret } : {}),
-    ...(client.privateKey !== undefined ? { privateKey: client.privateKey } : {}),
+    // A WebCryptoKey is a CryptoKey described by its shape; the provider layer checks the value.
+    ...(client.privateKey !== undefined
+      ? { privateKey: client.privateKey as NonNullable<ProviderClient['privateKey']> }
+      : {}),
     ...(client.idTokenSignedResponseAlg !== undefined
       ? { idTokenSignedResponseAlg: client.idTokenSignedResponseAlg }
       : {}),

@@ -36,6 +36,7 @@ export type {
   ResourcesConfig,
   RoutesConfig,
   SessionLifetimeConfig,
+  WebCryptoKey,
 } from './config.js'
 export type { ForwardOptions, ForwardRequest } from './gateway/types.js'
 export {
@@ -65,6 +66,15 @@ export { idTokenClaims } from './session/session.js'
 export type { ResourceToken, Session, SessionData } from './session/session.js'
 export type { SessionEndReason, SessionEvents } from './session/events.js'
 export type { TokenSet } from './tokens/token-set.js'
+export type {
+  IdTokenClaims,
+  JsonObject,
+  JsonValue,
+  JwtClaims,
+  TokenResponse,
+  UserInfoAddress,
+  UserInfoClaims,
+} from './tokens/claims.js'
 export { refreshTokenExpired, tokenDeadlines, tokenState } from './tokens/lifecycle.js'
 export type { TokenState, TokenStateOptions } from './tokens/lifecycle.js'
 export { mergeTokens } from './tokens/merge.js'

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { IDToken, TokenEndpointResponse } from 'oauth4webapi'
+import type { IdTokenClaims, TokenResponse } from '../tokens/claims.js'
 import type { Session, SessionData } from './session.js'
 
 /**
@@ -27,8 +27,8 @@ export interface SessionHooks<TData extends SessionData = SessionData> {
    */
   onCallback?(
     session: Session<TData>,
-    tokens: TokenEndpointResponse,
-    claims: IDToken,
+    tokens: TokenResponse,
+    claims: IdTokenClaims,
   ): void | Session<TData> | Promise<void | Session<TData>>
   /**
    * Runs before every write of a session (login, refresh, touch, `updateSession`): change

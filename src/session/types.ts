@@ -4,13 +4,13 @@
  *
  * @module
  */
-import type { UserInfoResponse } from 'oauth4webapi'
 import type { OidcSessionError, SessionFailure } from '../errors.js'
 import type { ForwardOptions, ForwardRequest } from '../gateway/types.js'
 import type { LogoutOptions } from '../logout/logout.js'
 import type { FormRequest } from '../request/form.js'
 import type { RequestLike } from '../request/headers.js'
 import type { SessionStore } from '../stores/types.js'
+import type { UserInfoClaims } from '../tokens/claims.js'
 import type { Session, SessionData } from './session.js'
 
 /**
@@ -491,7 +491,7 @@ export interface OidcSession<TData extends SessionData = SessionData> {
   userinfo(
     request: RequestLike,
     options?: RequestOptions,
-  ): Promise<{ claims: UserInfoResponse; headers: Headers }>
+  ): Promise<{ claims: UserInfoClaims; headers: Headers }>
 
   /**
    * End the session locally and at the provider: `302` to the end-session endpoint with the

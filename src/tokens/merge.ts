@@ -3,13 +3,12 @@
  *
  * @module
  */
-import type { JWTPayload } from 'jose'
 import { ProviderResponseError } from '../errors.js'
-import { jwtClaims } from './claims.js'
+import { jwtClaims, type JwtClaims } from './claims.js'
 import type { TokenSet } from './token-set.js'
 
 /** The claims of a JWT, or `undefined` when it does not decode (never throws; decoded once). */
-function claimsOf(token: string): Readonly<JWTPayload> | undefined {
+function claimsOf(token: string): Readonly<JwtClaims> | undefined {
   return jwtClaims(token)
 }
 
@@ -52,7 +51,7 @@ function audienceOf(value: unknown): string | undefined {
 export function mergeTokens(
   current: TokenSet,
   next: TokenSet,
-  newIdTokenClaims?: JWTPayload,
+  newIdTokenClaims?: JwtClaims,
 ): TokenSet {
   const merged: TokenSet = { ...next }
   if (merged.refreshToken === undefined && current.refreshToken !== undefined) {

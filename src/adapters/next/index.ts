@@ -8,8 +8,10 @@
  * @module oidc-session/next
  */
 import { parseSetCookie } from 'cookie'
-import { cookies, headers } from 'next/headers'
-import { NextResponse, type NextFetchEvent, type NextRequest } from 'next/server'
+// With the `.js` extension: `next` has no `exports` map, so an ES module (and a TypeScript project
+// under `module: node16`) resolves `next/server` only by its file name. Next's bundler accepts both.
+import { cookies, headers } from 'next/headers.js'
+import { NextResponse, type NextFetchEvent, type NextRequest } from 'next/server.js'
 import { invalidArg, SessionRequiredError, type OidcSessionError } from '../../errors.js'
 import { forwardCookies } from '../../request/forward-cookies.js'
 import type { Session } from '../../session/session.js'

@@ -34,7 +34,7 @@ describe('the Edge bundle', () => {
     )
     expect(imports.filter((path) => builtins.has(path) || path.startsWith('node:'))).toEqual([])
     const external = imports.filter((path) => !Object.hasOwn(result.metafile.inputs, path))
-    expect(new Set(external)).toEqual(new Set(['next/headers', 'next/server']))
+    expect(new Set(external)).toEqual(new Set(['next/headers.js', 'next/server.js']))
     // The graph is the real one: the adapter and the core are in it.
     const inputs = Object.keys(result.metafile.inputs)
     expect(inputs.some((path) => path.endsWith('src/adapters/next/index.ts'))).toBe(true)
