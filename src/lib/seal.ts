@@ -113,7 +113,7 @@ export function parseCompact<T>(
   const ciphertext = sealed.slice(c + 1, d)
   const tag = sealed.slice(d + 1)
   if (iv.length !== 16 || tag.length !== 22) return
-  if (!isCanonicalSegment(iv) || !isCanonicalSegment(tag) || !isCanonicalSegment(ciphertext)) return
+  if (!isCanonicalSegment(iv) || !isCanonicalSegment(tag)) return
   return { parts: { compact: sealed, header: sealed.slice(0, a), iv, ciphertext, tag }, entry }
 }
 
