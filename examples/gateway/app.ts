@@ -6,23 +6,15 @@
 import { once } from 'node:events'
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
 import { Readable } from 'node:stream'
-import {
-  PROVIDER_NAMES,
-  createOidcSession,
-  idTokenClaims,
-  isProviderName,
-  type OidcSession,
-  type ProviderName,
-  type SessionStore,
-} from 'oidc-session'
+import { createOidcSession, idTokenClaims, type OidcSession, type SessionStore } from 'oidc-session'
 import {
   redisLock,
   redisReplayCache,
   redisResultCache,
   redisRevocationList,
-  redisStore,
 } from 'oidc-session/redis'
 import { Redis } from 'ioredis'
+import { createRedisStore, providerFromEnv } from '../shared/index.js'
 
 /** The environment the gateway reads: the examples contract, plus the gateway's own names. */
 export interface GatewayEnv {
@@ -44,15 +36,6 @@ export interface GatewayEnv {
   DPOP?: string
   /** Optional: answer 504 when the upstream has not answered within this many milliseconds. */
   UPSTREAM_TIMEOUT_MS?: string
-}
-
-/** `OIDC_PROVIDER` as the explicit provider profile (as `examples/express` reads it). */
-function providerFromEnv(env: GatewayEnv): ProviderName | undefined {
-  const value = env.OIDC_PROVIDER?.trim().toLowerCase()
-  if (!value) return undefined
-  if (!isProviderName(value))
-    throw new Error(`OIDC_PROVIDER must be one of ${PROVIDER_NAMES.join(', ')}`)
-  return value
 }
 
 function required(env: GatewayEnv, name: keyof GatewayEnv): string {
@@ -84,7 +67,7 @@ export function createGatewayAuth(env: GatewayEnv, overrides: GatewayOverrides =
   }
   if (storeKind === 'redis' && !store) {
     if (!redis) throw new Error('SESSION_STORE=redis needs REDIS_URL')
-    store = redisStore({ client: redis, idleTimeout: 8 * 3600 })
+    store = createRedisStore(redis)
   }
   const resource = env.API_RESOURCE || undefined
   const provider = providerFromEnv(env)
